@@ -1,0 +1,979 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The object cache.  Included once, by xen_slab_cache.cpp (one translation
+// unit per module), and by the host tests.
+#include "cache.hpp"
+
+namespace xsc {
+
+namespace {
+
+constexpr ulong kDefaultAlign = 8;
+
+unsigned magazine_capacity_for(ulong stride)
+{
+	if (stride <= 512)
+		return 32;
+	if (stride <= XSC_PAGE_SIZE)
+		return 16;
+	return 8;
+}
+
+} // namespace
+
+// --- creation and destruction ------------------------------------------------
+
+Cache *Cache::create(const char *name, const xen_slab_cache_args *args, int *error)
+{
+	void *mem;
+	Cache *cache;
+
+	if (!name || !args || args->size == 0 || args->size > XEN_SLAB_CACHE_MAX_SIZE ||
+	    (args->align && (!is_power_of_2(args->align) || args->align > XSC_PAGE_SIZE)) ||
+	    (args->cap && args->reservation > args->cap) ||
+	    !args->acquire_lock != !args->release_lock) {
+		*error = -XSC_EINVAL;
+		return nullptr;
+	}
+
+	mem = xsc_meta_alloc(sizeof(Cache), 1);
+	if (!mem) {
+		*error = -XSC_ENOMEM;
+		return nullptr;
+	}
+	cache = new (mem) Cache();
+	*error = cache->init(name, args);
+	if (*error) {
+		cache->release_resources();
+		return nullptr;
+	}
+	return cache;
+}
+
+int Cache::init(const char *name, const xen_slab_cache_args *args)
+{
+	unsigned i;
+
+	for (i = 0; i + 1 < sizeof(name_) && name[i]; i++)
+		name_[i] = name[i];
+	name_[i] = '\0';
+	args_ = *args;
+	if (!args_.align)
+		args_.align = kDefaultAlign;
+	if (!Geometry::compute(args_.size, args_.align, &geometry_))
+		return -XSC_EINVAL;
+	magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+	slabs_.init(&geometry_);
+
+	index_ = xsc_index_alloc();
+	depot_.lock = xsc_lock_alloc(XSC_LOCK_DEPOT);
+	if (!args_.acquire_lock)
+		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);
+	if (!index_ || !depot_.lock || (!args_.acquire_lock && !own_lock_))
+		return -XSC_ENOMEM;
+
+	// Magazine space for every possible CPU, each CPU on its own cache lines.
+	nr_cpus_ = xsc_nr_cpu_ids();
+	cpus_memory_ = xsc_meta_alloc(nr_cpus_ * sizeof(CpuCache) + XSC_CACHE_LINE, 1);
+	if (!cpus_memory_)
+		return -XSC_ENOMEM;
+	cpus_ = reinterpret_cast<CpuCache *>(
+		round_up(reinterpret_cast<uptr>(cpus_memory_), XSC_CACHE_LINE));
+	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
+
+		cc->loaded = Magazine::create(magazine_capacity_, 1);
+		cc->previous = Magazine::create(magazine_capacity_, 1);
+		if (!cc->loaded || !cc->previous)
+			return -XSC_ENOMEM;
+	}
+
+	while (count_ < args_.reservation) {
+		if (!grow(1, false))
+			return -XSC_ENOMEM;
+	}
+	if (xsc_registry_add(reinterpret_cast<xen_slab_cache *>(this)))
+		return -XSC_ENOMEM;
+	return 0;
+}
+
+// Frees everything a cache holds, whatever stage init() reached.  Slabs with
+// busy slots are leaked (their memory may still be in use).
+void Cache::release_resources()
+{
+	Magazine *m;
+	Slab *slab;
+	u64 busy;
+
+	if (cpus_) {
+		for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+			cpu_dead(cpu);
+			xsc_meta_free(cpus_[cpu].loaded);
+			xsc_meta_free(cpus_[cpu].previous);
+		}
+	}
+	if (depot_.lock)
+		trim_depot(true);
+	while ((m = depot_.empty.pop()))
+		xsc_meta_free(m);
+
+	while ((slab = detach_empty_slab(0)))
+		free_slab(slab);
+
+	busy = busy_;
+	if (busy) {
+		warn_once(kWarnDestroyBusy, "destroyed with objects in use, leaking their slabs",
+			  static_cast<long>(busy));
+		slabs_.for_each_in_order([](Slab *s, unsigned) { xsc_meta_leak(s); });
+	}
+
+	xsc_meta_free(cpus_memory_);
+	if (index_)
+		xsc_index_free(index_);
+	if (own_lock_)
+		xsc_lock_free(own_lock_);
+	if (depot_.lock)
+		xsc_lock_free(depot_.lock);
+	this->~Cache();
+	xsc_meta_free(this);
+}
+
+void Cache::destroy()
+{
+	xsc_might_sleep();
+	xsc_registry_remove(reinterpret_cast<xen_slab_cache *>(this));
+	release_resources();
+}
+
+// --- the slab lock ---------------------------------------------------------
+
+Cache::SlabLock::SlabLock(Cache &cache, bool locked) : cache_(cache), taken_(false), flags_(0)
+{
+	if (cache.own_lock_) {
+		if (xsc_unlikely(locked))
+			cache.warn_once(kWarnLockedWithoutCallbacks,
+					"locked == true on a cache without lock callbacks", 0);
+		flags_ = xsc_lock_irqsave(cache.own_lock_);
+		taken_ = true;
+	} else if (!locked) {
+		cache.args_.acquire_lock(cache.args_.arg);
+		taken_ = true;
+	}
+}
+
+Cache::SlabLock::~SlabLock()
+{
+	if (!taken_)
+		return;
+	if (cache_.own_lock_)
+		xsc_unlock_irqrestore(cache_.own_lock_, flags_);
+	else
+		cache_.args_.release_lock(cache_.args_.arg);
+}
+
+// --- the magazine layer -------------------------------------------------------
+
+// Makes cc.loaded non-empty: from the previous magazine, else by trading the
+// empty pair's previous for a full magazine of the depot.
+bool Cache::load_nonempty(CpuCache &cc)
+{
+	Magazine *full;
+
+	if (cc.loaded->count)
+		return true;
+	if (cc.previous->count) {
+		swap(cc.loaded, cc.previous);
+		return true;
+	}
+	{
+		LockGuard guard(depot_.lock);
+
+		full = depot_.full.pop();
+		if (!full)
+			return false;
+		depot_.empty.push(cc.previous);
+	}
+	cc.previous = cc.loaded;
+	cc.loaded = full;
+	return true;
+}
+
+void *Cache::pop(CpuCache &cc)
+{
+	if (xsc_likely(cc.loaded->count) || load_nonempty(cc))
+		return cc.loaded->objects()[--cc.loaded->count];
+	return nullptr;
+}
+
+bool Cache::push(CpuCache &cc, void *object)
+{
+	Magazine *empty;
+
+	if (xsc_unlikely(cc.loaded->full())) {
+		if (!cc.previous->count) {
+			swap(cc.loaded, cc.previous);
+		} else {
+			{
+				LockGuard guard(depot_.lock);
+
+				empty = depot_.empty.pop();
+			}
+			if (!empty)
+				empty = Magazine::create(magazine_capacity_, 0);
+			if (!empty)
+				return false;
+			{
+				LockGuard guard(depot_.lock);
+
+				depot_.full.push(cc.previous);
+			}
+			cc.previous = cc.loaded;
+			cc.loaded = empty;
+		}
+	}
+	cc.loaded->objects()[cc.loaded->count++] = object;
+	return true;
+}
+
+// The slab of a busy object of this cache, or nullptr.  Needs the RCU read
+// side of a CPU section or the slab lock.
+Slab *Cache::lookup(void *object) const
+{
+	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
+	long slot;
+
+	if (!slab)
+		return nullptr;
+	slot = geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base));
+	if (slot < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(slot)))
+		return nullptr;
+	return slab;
+}
+
+// --- get and put ------------------------------------------------------------
+
+void *Cache::get(bool locked)
+{
+	unsigned granted;
+	void *object;
+
+	if (args_.cap && !cap_take(1, &granted)) {
+		atomic_add<u64>(get_failures_, 1);
+		return nullptr;
+	}
+	{
+		CpuSection section;
+		CpuCache &cc = cpus_[section.cpu()];
+
+		object = pop(cc);
+		if (xsc_likely(object)) {
+			owner_add<u64>(cc.get_fast, 1);
+			return object;
+		}
+	}
+	if (slab_get(&object, 1, locked))
+		return object;
+	if (args_.cap)
+		cap_release(1);
+	atomic_add<u64>(get_failures_, 1);
+	return nullptr;
+}
+
+void Cache::put(void *object, bool locked)
+{
+	{
+		CpuSection section;
+		CpuCache &cc = cpus_[section.cpu()];
+
+		if (xsc_unlikely(!lookup(object))) {
+			bad_put(object);
+			return;
+		}
+		if (xsc_likely(push(cc, object))) {
+			owner_add<u64>(cc.put_fast, 1);
+			if (args_.cap)
+				cap_release(1);
+			return;
+		}
+	}
+	if (slab_put(&object, 1, locked)) {
+		atomic_add<u64>(put_slow_, 1);
+		if (args_.cap)
+			cap_release(1);
+	}
+}
+
+unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
+{
+	unsigned want = n, got = 0;
+
+	if (!n)
+		return 0;
+	if (args_.cap && !cap_take(n, &want)) {
+		atomic_add<u64>(get_failures_, 1);
+		return 0;
+	}
+	{
+		CpuSection section;
+		CpuCache &cc = cpus_[section.cpu()];
+
+		while (got < want && load_nonempty(cc)) {
+			Magazine *m = cc.loaded;
+			const unsigned take = min(m->count, want - got);
+
+			for (unsigned i = 0; i < take; i++)
+				objects[got + i] = m->objects()[m->count - 1 - i];
+			m->count -= take;
+			got += take;
+		}
+		owner_add<u64>(cc.get_fast, got);
+	}
+	if (got < want)
+		got += slab_get(objects + got, want - got, locked);
+	if (args_.cap && got < want)
+		cap_release(want - got);
+	if (got < n)
+		atomic_add<u64>(get_failures_, 1);
+	return got;
+}
+
+void Cache::put_bulk(void **objects, unsigned n, bool locked)
+{
+	unsigned i = 0, accepted = 0;
+
+	{
+		CpuSection section;
+		CpuCache &cc = cpus_[section.cpu()];
+
+		for (; i < n; i++) {
+			if (xsc_unlikely(!lookup(objects[i]))) {
+				bad_put(objects[i]);
+				continue;
+			}
+			if (!push(cc, objects[i]))
+				break;
+			accepted++;
+		}
+		owner_add<u64>(cc.put_fast, accepted);
+	}
+	if (i < n) {
+		const unsigned slow = slab_put(objects + i, n - i, locked);
+
+		atomic_add<u64>(put_slow_, slow);
+		accepted += slow;
+	}
+	if (args_.cap)
+		cap_release(accepted);
+}
+
+// --- the slab layer ---------------------------------------------------------
+
+// Takes up to @n busy-marked slots from the cursor onward; bit k of
+// *@unconstructed says objects[k] still needs its constructor.  Slab lock held.
+unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
+{
+	unsigned k = 0;
+	Slab *slab;
+
+	*unconstructed = 0;
+	while (k < n && (slab = slabs_.cursor())) {
+		const unsigned slot = static_cast<unsigned>(slab->find_free(geometry_));
+
+		Slab::set(slab->busy_bits(), slot);
+		if (!Slab::test(slab->constructed_bits(geometry_), slot))
+			*unconstructed |= 1ULL << k;
+		write_once(slab->busy, slab->busy + 1);
+		slabs_.rebin(slab);
+		objects[k++] = slab->object(geometry_, slot);
+	}
+	write_once(busy_, busy_ + k);
+	return k;
+}
+
+// Frees the slot of @object if it is a busy slot of this cache.  Slab lock held.
+bool Cache::release_slot(void *object)
+{
+	Slab *slab = lookup(object);
+	unsigned slot;
+
+	if (!slab)
+		return false;
+	slot = static_cast<unsigned>(
+		geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base)));
+	Slab::clear(slab->busy_bits(), slot);
+	write_once(slab->busy, slab->busy - 1);
+	write_once(busy_, busy_ - 1);
+	slabs_.rebin(slab);
+	return true;
+}
+
+// Runs the constructors that @unconstructed asks for, outside every lock,
+// then records the results: constructed slots are marked, failed ones freed
+// and squeezed out of @objects.  Returns how many objects are left.
+unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool locked)
+{
+	u64 failed = 0;
+	unsigned kept = 0;
+
+	if (!unconstructed)
+		return n;
+	for (unsigned k = 0; k < n; k++) {
+		if (!(unconstructed & (1ULL << k)) || !args_.ctor)
+			continue;
+		atomic_add<u64>(ctor_calls_, 1);
+		if (args_.ctor(args_.arg, objects[k])) {
+			atomic_add<u64>(ctor_failures_, 1);
+			failed |= 1ULL << k;
+		}
+	}
+
+	SlabLock lock(*this, locked);
+
+	for (unsigned k = 0; k < n; k++) {
+		void *object = objects[k];
+
+		if (failed & (1ULL << k)) {
+			release_slot(object);
+			continue;
+		}
+		if (unconstructed & (1ULL << k)) {
+			Slab *slab = lookup(object);
+			const unsigned slot = static_cast<unsigned>(geometry_.slot_of(
+				reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base)));
+
+			Slab::set(slab->constructed_bits(geometry_), slot);
+			slab->constructed++;
+		}
+		objects[kept++] = object;
+	}
+	return kept;
+}
+
+unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
+{
+	unsigned got = 0;
+
+	while (got < n) {
+		const unsigned chunk = min(n - got, 64u);
+		u64 unconstructed;
+		unsigned taken, kept;
+
+		{
+			SlabLock lock(*this, locked);
+
+			taken = take_slots(objects + got, chunk, &unconstructed);
+		}
+		if (!taken) {
+			if (!grow(0, locked))
+				break;
+			continue;
+		}
+		kept = construct(objects + got, taken, unconstructed, locked);
+		got += kept;
+		// A constructor failed: hand out what was made.
+		if (kept < taken)
+			break;
+	}
+	atomic_add<u64>(get_slow_, got);
+	atomic_max(in_use_max_, in_use_now());
+	return got;
+}
+
+unsigned Cache::slab_put(void **objects, unsigned n, bool locked)
+{
+	unsigned accepted = 0;
+
+	{
+		SlabLock lock(*this, locked);
+
+		for (unsigned i = 0; i < n; i++) {
+			if (release_slot(objects[i]))
+				accepted++;
+			else
+				atomic_add<u64>(bad_puts_, 1);
+		}
+	}
+	if (accepted < n)
+		warn_once(kWarnBadPut, "put of a pointer that is not a busy object of this cache",
+			  static_cast<long>(read_once(bad_puts_)));
+	return accepted;
+}
+
+bool Cache::grow(int may_sleep, bool locked)
+{
+	void *pages = xsc_pages_alloc(geometry_.order, may_sleep);
+	Slab *slab;
+
+	if (!pages)
+		return false;
+	slab = static_cast<Slab *>(xsc_meta_alloc(Slab::metadata_size(geometry_), may_sleep));
+	if (!slab) {
+		xsc_pages_free(pages, geometry_.order);
+		return false;
+	}
+	new (slab) Slab{};
+	slab->base = static_cast<char *>(pages);
+	if (xsc_index_store(index_, key_of(pages), slab, may_sleep)) {
+		xsc_meta_free(slab);
+		xsc_pages_free(pages, geometry_.order);
+		return false;
+	}
+
+	SlabLock lock(*this, locked);
+
+	slabs_.insert(slab);
+	write_once(count_, count_ + geometry_.objects);
+	write_once(slab_count_, slab_count_ + 1);
+	write_once(slabs_max_, max(slabs_max_, slab_count_));
+	return true;
+}
+
+// Unlinks an empty slab if that leaves at least @keep slots.  Slab lock held.
+Slab *Cache::detach_empty_slab(u64 keep)
+{
+	Slab *slab = slabs_.first_empty();
+
+	if (!slab || count_ < keep + geometry_.objects)
+		return nullptr;
+	slabs_.remove(slab);
+	write_once(count_, count_ - geometry_.objects);
+	write_once(slab_count_, slab_count_ - 1);
+	return slab;
+}
+
+// Destructs and frees a detached empty slab.  Process context, no lock held.
+void Cache::free_slab(Slab *slab)
+{
+	const ulong *constructed = slab->constructed_bits(geometry_);
+
+	xsc_index_erase(index_, key_of(slab->base));
+	if (args_.dtor) {
+		for (unsigned slot = 0; slot < geometry_.objects; slot++) {
+			if (Slab::test(constructed, slot)) {
+				args_.dtor(args_.arg, slab->object(geometry_, slot));
+				atomic_add<u64>(dtor_calls_, 1);
+			}
+		}
+	}
+	xsc_pages_free(slab->base, geometry_.order);
+	xsc_meta_free_deferred(slab);
+}
+
+// Frees empty slabs while at least @keep slots remain, up to @limit slabs.
+unsigned Cache::free_empty_slabs(u64 keep, ulong limit)
+{
+	ListNode detached;
+	unsigned freed = 0;
+	Slab *slab;
+
+	detached.init();
+	{
+		SlabLock lock(*this, false);
+
+		while (freed < limit && (slab = detach_empty_slab(keep))) {
+			slab->link.insert_before(&detached);
+			freed++;
+		}
+	}
+	while (!detached.empty()) {
+		slab = container_of<Slab, &Slab::link>(detached.next);
+		slab->link.unlink();
+		free_slab(slab);
+	}
+	return freed;
+}
+
+// --- the monitor --------------------------------------------------------------
+
+struct FlushRequest {
+	Cache *cache;
+	bool idle_only;
+	Magazine *spare[2]; // empty magazines to hand to the CPU
+	Magazine *taken[2]; // its non-empty ones, to be emptied by the caller
+};
+
+// Runs on the CPU being flushed, interrupts off.
+void Cache::flush_cpu(void *context)
+{
+	FlushRequest *req = static_cast<FlushRequest *>(context);
+	Cache *cache = req->cache;
+	unsigned cpu;
+	const unsigned long flags = xsc_cpu_enter(&cpu);
+	CpuCache &cc = cache->cpus_[cpu];
+	const u64 ops = cc.get_fast + cc.put_fast;
+	Magazine **slots[2] = { &cc.loaded, &cc.previous };
+
+	if (!req->idle_only || ops == cc.ops_at_last_pass) {
+		for (unsigned i = 0; i < 2; i++) {
+			if ((*slots[i])->count && req->spare[i]) {
+				req->taken[i] = *slots[i];
+				*slots[i] = req->spare[i];
+				req->spare[i] = nullptr;
+			}
+		}
+	}
+	cc.ops_at_last_pass = ops;
+	xsc_cpu_exit(flags);
+}
+
+void Cache::return_magazine_objects(Magazine *m)
+{
+	if (m->count)
+		slab_put(m->objects(), m->count, false);
+	m->count = 0;
+}
+
+// Moves the objects of CPUs' magazines back to the slabs: of every online CPU,
+// or with @idle_only of those that did no get or put since the last pass.
+void Cache::flush_cpus(bool idle_only)
+{
+	FlushRequest req = { this, idle_only, { nullptr, nullptr }, { nullptr, nullptr } };
+
+	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+		for (Magazine *&spare : req.spare) {
+			if (!spare)
+				spare = Magazine::create(magazine_capacity_, 1);
+		}
+		if (!req.spare[0] || !req.spare[1])
+			break;
+		if (xsc_run_on_cpu(cpu, flush_cpu, &req))
+			continue;
+		for (Magazine *&taken : req.taken) {
+			if (taken) {
+				return_magazine_objects(taken);
+				xsc_meta_free(taken);
+				taken = nullptr;
+			}
+		}
+	}
+	for (Magazine *spare : req.spare)
+		xsc_meta_free(spare);
+}
+
+// Returns to the slabs the depot's magazines that the last interval did not
+// need (its low-water marks), or with @everything all of them.
+void Cache::trim_depot(bool everything)
+{
+	Magazine *full = nullptr, *empty = nullptr, *m;
+
+	{
+		LockGuard guard(depot_.lock);
+		unsigned nfull = everything ? depot_.full.length : depot_.full.low_water;
+		unsigned nempty = everything ? depot_.empty.length : depot_.empty.low_water;
+
+		while (nfull-- && (m = depot_.full.pop())) {
+			m->next = full;
+			full = m;
+		}
+		while (nempty-- && (m = depot_.empty.pop())) {
+			m->next = empty;
+			empty = m;
+		}
+		depot_.full.low_water = depot_.full.length;
+		depot_.empty.low_water = depot_.empty.length;
+	}
+	while ((m = full)) {
+		full = m->next;
+		return_magazine_objects(m);
+		xsc_meta_free(m);
+	}
+	while ((m = empty)) {
+		empty = m->next;
+		xsc_meta_free(m);
+	}
+}
+
+void Cache::fill_reservation()
+{
+	while (read_once(count_) < args_.reservation) {
+		if (!grow(1, false))
+			break;
+	}
+}
+
+void Cache::trim()
+{
+	u64 keep;
+
+	xsc_might_sleep();
+	flush_cpus(true);
+	trim_depot(false);
+	fill_reservation();
+	keep = read_once(count_) / 2;
+	free_empty_slabs(max<u64>(args_.reservation, keep), ~0UL);
+}
+
+void Cache::cpu_dead(unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+
+	if (cc.loaded)
+		return_magazine_objects(cc.loaded);
+	if (cc.previous)
+		return_magazine_objects(cc.previous);
+}
+
+ulong Cache::shrink_count()
+{
+	ulong depot_objects = 0;
+	u64 count = read_once(count_), spare;
+
+	{
+		LockGuard guard(depot_.lock);
+
+		for (Magazine *m = depot_.full.head; m; m = m->next)
+			depot_objects += m->count;
+	}
+	// Whole empty slabs that can go without cutting into the reservation.
+	spare = count > args_.reservation ? (count - args_.reservation) / geometry_.objects : 0;
+	return depot_objects + static_cast<ulong>(min<u64>(spare, slabs_.bin_length(0)) *
+						   geometry_.objects);
+}
+
+ulong Cache::shrink_scan(ulong nr_to_scan)
+{
+	const ulong slabs = nr_to_scan / geometry_.objects + (nr_to_scan % geometry_.objects != 0);
+
+	trim_depot(true);
+	return static_cast<ulong>(free_empty_slabs(args_.reservation, slabs)) * geometry_.objects;
+}
+
+// --- cap, statistics, audit ---------------------------------------------------
+
+bool Cache::cap_take(unsigned n, unsigned *granted)
+{
+	u64 cur = read_once(cap_in_use_);
+	u64 next;
+
+	do {
+		if (cur >= args_.cap)
+			return false;
+		*granted = static_cast<unsigned>(min<u64>(n, args_.cap - cur));
+		next = cur + *granted;
+	} while (!__atomic_compare_exchange_n(&cap_in_use_, &cur, next, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	atomic_max(in_use_max_, next);
+	return true;
+}
+
+void Cache::cap_release(unsigned n)
+{
+	atomic_add<u64>(cap_in_use_, -static_cast<u64>(n));
+}
+
+u64 Cache::in_use_now() const
+{
+	u64 gets = read_once(get_slow_), puts = read_once(put_slow_);
+
+	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+		gets += read_once(cpus_[cpu].get_fast);
+		puts += read_once(cpus_[cpu].put_fast);
+	}
+	// Per-CPU counters read while they move may briefly disagree.
+	return gets > puts ? gets - puts : 0;
+}
+
+void Cache::bad_put(void *object)
+{
+	(void)object;
+	atomic_add<u64>(bad_puts_, 1);
+	warn_once(kWarnBadPut, "put of a pointer that is not a busy object of this cache",
+		  static_cast<long>(read_once(bad_puts_)));
+}
+
+void Cache::warn_once(Warning w, const char *what, long value)
+{
+	const unsigned bit = 1u << w;
+
+	if (!(__atomic_fetch_or(&warned_, bit, __ATOMIC_RELAXED) & bit))
+		xsc_warn(name_, what, value);
+}
+
+void Cache::read_stats(xen_slab_cache_stats *s)
+{
+	*s = xen_slab_cache_stats{};
+	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+		s->get_fast += read_once(cpus_[cpu].get_fast);
+		s->put_fast += read_once(cpus_[cpu].put_fast);
+	}
+	s->get_slow = read_once(get_slow_);
+	s->put_slow = read_once(put_slow_);
+	s->in_use = s->get_fast + s->get_slow > s->put_fast + s->put_slow
+			    ? s->get_fast + s->get_slow - s->put_fast - s->put_slow
+			    : 0;
+	atomic_max(in_use_max_, s->in_use);
+	s->in_use_max = read_once(in_use_max_);
+	s->count = read_once(count_);
+	s->reservation = args_.reservation;
+	s->cap = args_.cap;
+	s->slabs = read_once(slab_count_);
+	s->slabs_max = read_once(slabs_max_);
+	s->pages = s->slabs << geometry_.order;
+	s->slab_objects = geometry_.objects;
+	s->slab_order = geometry_.order;
+	s->ctor_calls = read_once(ctor_calls_);
+	s->ctor_failures = read_once(ctor_failures_);
+	s->dtor_calls = read_once(dtor_calls_);
+	s->get_failures = read_once(get_failures_);
+	s->bad_puts = read_once(bad_puts_);
+	{
+		LockGuard guard(depot_.lock);
+
+		s->depot_full = depot_.full.length;
+		s->depot_empty = depot_.empty.length;
+	}
+}
+
+int Cache::audit()
+{
+	bool ok = true;
+	u64 slabs = 0, count = 0, busy = 0;
+	unsigned lengths[SlabSet::kBins] = {};
+
+	{
+		SlabLock lock(*this, false);
+
+		slabs_.for_each_in_order([&](Slab *slab, unsigned bin) {
+			const ulong *bits[2] = { slab->busy_bits(), slab->constructed_bits(geometry_) };
+			const unsigned counted[2] = { slab->busy, slab->constructed };
+			const unsigned tail = geometry_.objects % kBitsPerLong;
+
+			for (unsigned b = 0; b < 2; b++) {
+				unsigned pop = 0;
+
+				for (unsigned w = 0; w < geometry_.words; w++)
+					pop += popcount(bits[b][w]);
+				ok &= pop == counted[b];
+				if (tail)
+					ok &= !(bits[b][geometry_.words - 1] >> tail);
+			}
+			ok &= slab->bin == bin && bin == slabs_.bin_of(slab->busy);
+			ok &= slab->busy <= geometry_.objects;
+			ok &= xsc_index_load(index_, key_of(slab->base)) == slab;
+			ok &= (reinterpret_cast<uptr>(slab->base) & ((1UL << geometry_.shift) - 1)) == 0;
+			lengths[bin]++;
+			slabs++;
+			count += geometry_.objects;
+			busy += slab->busy;
+		});
+		for (unsigned b = 0; b < SlabSet::kBins; b++)
+			ok &= lengths[b] == slabs_.bin_length(b);
+		ok &= slabs == slab_count_ && count == count_ && busy == busy_;
+		ok &= slab_count_ <= slabs_max_;
+		ok &= slabs_.cursor() == slabs_.walk_cursor();
+	}
+	{
+		LockGuard guard(depot_.lock);
+		unsigned nfull = 0, nempty = 0;
+
+		for (Magazine *m = depot_.full.head; m; m = m->next) {
+			ok &= m->count > 0 && m->count <= m->capacity;
+			nfull++;
+		}
+		for (Magazine *m = depot_.empty.head; m; m = m->next) {
+			ok &= m->count == 0;
+			nempty++;
+		}
+		ok &= nfull == depot_.full.length && nempty == depot_.empty.length;
+	}
+	if (args_.cap)
+		ok &= read_once(cap_in_use_) <= args_.cap;
+	return ok ? 0 : -XSC_EUCLEAN;
+}
+
+} // namespace xsc
+
+// --- the C API ----------------------------------------------------------------
+
+namespace {
+
+inline xsc::Cache *to_cache(xen_slab_cache *cache)
+{
+	return reinterpret_cast<xsc::Cache *>(cache);
+}
+
+// ERR_PTR() without the kernel header: errors live in the last page.
+inline bool is_error_or_null(const void *ptr)
+{
+	return !ptr || reinterpret_cast<xsc::uptr>(ptr) >= static_cast<xsc::uptr>(-4095L);
+}
+
+} // namespace
+
+extern "C" {
+
+struct xen_slab_cache *xen_slab_cache_create(const char *name,
+					     const struct xen_slab_cache_args *args)
+{
+	int error = 0;
+	xsc::Cache *cache = xsc::Cache::create(name, args, &error);
+
+	if (!cache)
+		return reinterpret_cast<xen_slab_cache *>(static_cast<long>(error));
+	return reinterpret_cast<xen_slab_cache *>(cache);
+}
+
+void xen_slab_cache_destroy(struct xen_slab_cache *cache)
+{
+	if (!is_error_or_null(cache))
+		to_cache(cache)->destroy();
+}
+
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+{
+	return to_cache(cache)->get(locked);
+}
+
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+{
+	to_cache(cache)->put(object, locked);
+}
+
+unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,
+				     unsigned int n, bool locked)
+{
+	return to_cache(cache)->get_bulk(objects, n, locked);
+}
+
+void xen_slab_cache_put_bulk(struct xen_slab_cache *cache, void **objects, unsigned int n,
+			     bool locked)
+{
+	to_cache(cache)->put_bulk(objects, n, locked);
+}
+
+void xen_slab_cache_trim(struct xen_slab_cache *cache)
+{
+	to_cache(cache)->trim();
+}
+
+int xen_slab_cache_audit(struct xen_slab_cache *cache)
+{
+	return to_cache(cache)->audit();
+}
+
+void xen_slab_cache_get_stats(struct xen_slab_cache *cache, struct xen_slab_cache_stats *stats)
+{
+	to_cache(cache)->read_stats(stats);
+}
+
+const char *xsc_cache_name(struct xen_slab_cache *cache)
+{
+	return to_cache(cache)->name();
+}
+
+void xsc_cache_cpu_dead(struct xen_slab_cache *cache, unsigned int cpu)
+{
+	to_cache(cache)->cpu_dead(cpu);
+}
+
+unsigned long xsc_cache_shrink_count(struct xen_slab_cache *cache)
+{
+	return to_cache(cache)->shrink_count();
+}
+
+unsigned long xsc_cache_shrink_scan(struct xen_slab_cache *cache, unsigned long nr_to_scan)
+{
+	return to_cache(cache)->shrink_scan(nr_to_scan);
+}
+
+} // extern "C"

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen_slab_cache module glue: the list of caches, the monitor thread, the
+ * shrinker, CPU hotplug, debugfs, module parameters and the exports.
+ */
+#include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/kthread.h>
+#include <linux/list.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+
+#include <xen_slab_cache.h>
+
+#include "xsc_platform.h"
+
+static unsigned int monitor_period_ms = 5000;
+static int monitor_period_set(const char *val, const struct kernel_param *kp);
+static const struct kernel_param_ops monitor_period_ops = {
+	.set = monitor_period_set,
+	.get = param_get_uint,
+};
+module_param_cb(monitor_period_ms, &monitor_period_ops, &monitor_period_ms, 0644);
+MODULE_PARM_DESC(monitor_period_ms, "Monitor pass period in milliseconds (10 .. 3600000, default 5000)");
+
+struct xsc_entry {
+	struct list_head node;
+	struct xen_slab_cache *cache;
+};
+
+/* Guards xsc_caches; held across a monitor pass and a CPU's drain. */
+static DEFINE_MUTEX(xsc_caches_lock);
+static LIST_HEAD(xsc_caches);
+static struct task_struct *xsc_monitor;
+static struct dentry *xsc_debugfs_dir;
+static enum cpuhp_state xsc_cpuhp_state;
+
+static int monitor_period_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int period;
+	int ret = kstrtouint(val, 0, &period);
+
+	if (ret)
+		return ret;
+	if (period < 10 || period > 3600000)
+		return -EINVAL;
+	WRITE_ONCE(monitor_period_ms, period);
+	if (xsc_monitor)
+		wake_up_process(xsc_monitor);
+	return 0;
+}
+
+int xsc_registry_add(struct xen_slab_cache *cache)
+{
+	struct xsc_entry *entry = kmalloc(sizeof(*entry), GFP_KERNEL);
+
+	if (!entry)
+		return -ENOMEM;
+	entry->cache = cache;
+	mutex_lock(&xsc_caches_lock);
+	list_add_tail(&entry->node, &xsc_caches);
+	mutex_unlock(&xsc_caches_lock);
+	return 0;
+}
+
+void xsc_registry_remove(struct xen_slab_cache *cache)
+{
+	struct xsc_entry *entry;
+
+	mutex_lock(&xsc_caches_lock);
+	list_for_each_entry(entry, &xsc_caches, node) {
+		if (entry->cache == cache) {
+			list_del(&entry->node);
+			kfree(entry);
+			break;
+		}
+	}
+	mutex_unlock(&xsc_caches_lock);
+}
+
+static int xsc_monitor_fn(void *unused)
+{
+	struct xsc_entry *entry;
+
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		schedule_timeout(msecs_to_jiffies(READ_ONCE(monitor_period_ms)));
+		if (kthread_should_stop())
+			break;
+		mutex_lock(&xsc_caches_lock);
+		list_for_each_entry(entry, &xsc_caches, node) {
+			xen_slab_cache_trim(entry->cache);
+			cond_resched();
+		}
+		mutex_unlock(&xsc_caches_lock);
+	}
+	return 0;
+}
+
+/* Reclaim must not wait for a monitor pass or a cache being created. */
+static unsigned long xsc_shrink_count(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	struct xsc_entry *entry;
+	unsigned long count = 0;
+
+	if (!mutex_trylock(&xsc_caches_lock))
+		return 0;
+	list_for_each_entry(entry, &xsc_caches, node)
+		count += xsc_cache_shrink_count(entry->cache);
+	mutex_unlock(&xsc_caches_lock);
+	return count ? count : SHRINK_EMPTY;
+}
+
+static unsigned long xsc_shrink_scan(struct shrinker *shrinker, struct shrink_control *sc)
+{
+	struct xsc_entry *entry;
+	unsigned long freed = 0;
+
+	if (!mutex_trylock(&xsc_caches_lock))
+		return SHRINK_STOP;
+	list_for_each_entry(entry, &xsc_caches, node) {
+		if (freed >= sc->nr_to_scan)
+			break;
+		freed += xsc_cache_shrink_scan(entry->cache, sc->nr_to_scan - freed);
+	}
+	mutex_unlock(&xsc_caches_lock);
+	return freed ? freed : SHRINK_STOP;
+}
+
+static struct shrinker xsc_shrinker = {
+	.count_objects = xsc_shrink_count,
+	.scan_objects = xsc_shrink_scan,
+	.seeks = DEFAULT_SEEKS,
+};
+
+/* The CPU is gone: what its magazines held goes back to the slabs. */
+static int xsc_cpu_dead(unsigned int cpu)
+{
+	struct xsc_entry *entry;
+
+	mutex_lock(&xsc_caches_lock);
+	list_for_each_entry(entry, &xsc_caches, node)
+		xsc_cache_cpu_dead(entry->cache, cpu);
+	mutex_unlock(&xsc_caches_lock);
+	return 0;
+}
+
+static int xsc_caches_show(struct seq_file *m, void *unused)
+{
+	struct xen_slab_cache_stats s;
+	struct xsc_entry *entry;
+
+	mutex_lock(&xsc_caches_lock);
+	list_for_each_entry(entry, &xsc_caches, node) {
+		xen_slab_cache_get_stats(entry->cache, &s);
+		seq_printf(m,
+			   "%s: Count = %llu, Reservation = %llu, Objects = %llu / %llu, Slabs = %llu / %llu, Cap = %llu, Pages = %llu, Slab = %llu x order %llu, Ctor = %llu (%llu failed), Dtor = %llu, Get = %llu fast / %llu slow (%llu failed), Put = %llu fast / %llu slow (%llu refused), Depot = %llu full / %llu empty\n",
+			   xsc_cache_name(entry->cache), s.count, s.reservation, s.in_use,
+			   s.in_use_max, s.slabs, s.slabs_max, s.cap, s.pages, s.slab_objects,
+			   s.slab_order, s.ctor_calls, s.ctor_failures, s.dtor_calls, s.get_fast,
+			   s.get_slow, s.get_failures, s.put_fast, s.put_slow, s.bad_puts,
+			   s.depot_full, s.depot_empty);
+	}
+	mutex_unlock(&xsc_caches_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xsc_caches);
+
+static int __init xsc_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "xen_slab_cache:dead", NULL,
+					xsc_cpu_dead);
+	if (ret < 0)
+		return ret;
+	xsc_cpuhp_state = ret;
+
+	ret = register_shrinker(&xsc_shrinker, "xen_slab_cache");
+	if (ret)
+		goto err_cpuhp;
+
+	xsc_monitor = kthread_run(xsc_monitor_fn, NULL, "xen_slab_monitor");
+	if (IS_ERR(xsc_monitor)) {
+		ret = PTR_ERR(xsc_monitor);
+		xsc_monitor = NULL;
+		goto err_shrinker;
+	}
+
+	xsc_debugfs_dir = debugfs_create_dir("xen_slab_cache", NULL);
+	debugfs_create_file("caches", 0444, xsc_debugfs_dir, NULL, &xsc_caches_fops);
+	return 0;
+
+err_shrinker:
+	unregister_shrinker(&xsc_shrinker);
+err_cpuhp:
+	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
+	return ret;
+}
+
+static void __exit xsc_exit(void)
+{
+	debugfs_remove_recursive(xsc_debugfs_dir);
+	kthread_stop(xsc_monitor);
+	unregister_shrinker(&xsc_shrinker);
+	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
+}
+
+module_init(xsc_init);
+module_exit(xsc_exit);
+
+EXPORT_SYMBOL_GPL(xen_slab_cache_create);
+EXPORT_SYMBOL_GPL(xen_slab_cache_destroy);
+EXPORT_SYMBOL_GPL(xen_slab_cache_get);
+EXPORT_SYMBOL_GPL(xen_slab_cache_put);
+EXPORT_SYMBOL_GPL(xen_slab_cache_get_bulk);
+EXPORT_SYMBOL_GPL(xen_slab_cache_put_bulk);
+EXPORT_SYMBOL_GPL(xen_slab_cache_trim);
+EXPORT_SYMBOL_GPL(xen_slab_cache_audit);
+EXPORT_SYMBOL_GPL(xen_slab_cache_get_stats);
+
+MODULE_DESCRIPTION("Cache of constructed objects for Xen drivers (port of the Xen PV drivers' XENBUS_CACHE)");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Slabs and the occupancy-sorted set of slabs of one cache.
+#ifndef XSC_SLAB_HPP
+#define XSC_SLAB_HPP
+
+#include "support.hpp"
+
+namespace xsc {
+
+// How objects are laid out in a slab; fixed at cache creation.
+struct Geometry {
+	ulong size;	// object size asked for
+	ulong stride;	// size rounded up to the alignment
+	unsigned order; // pages per slab = 2^order
+	unsigned objects; // slots per slab
+	unsigned words;	// longs per bitmap
+	unsigned shift;	// log2 of the slab's size in bytes
+	u64 reciprocal; // ceil(2^64 / stride) mod 2^64: offset -> slot without a division
+
+	// Smallest order whose unused tail is at most 1/8 of the slab.
+	static bool compute(ulong size, ulong align, Geometry *g);
+
+	// Slot of @offset bytes into a slab, or -1 when it is not a slot start.
+	long slot_of(ulong offset) const
+	{
+		// reciprocal is 0 only for a stride of 1.
+		const ulong slot = reciprocal ? static_cast<ulong>((static_cast<unsigned __int128>(offset) *
+								     reciprocal) >> 64)
+					      : offset;
+
+		if (slot >= objects || slot * stride != offset)
+			return -1;
+		return static_cast<long>(slot);
+	}
+};
+
+constexpr unsigned kMaxSlabObjects = 4096;
+constexpr unsigned kMaxSlabOrder = 7;
+
+// One slab: 2^order naturally aligned pages of objects.  The metadata lives
+// outside the pages (the bitmaps follow this header in the same allocation),
+// so a page-sized object fills a page alone.
+//
+// Invariants (checked by the audit):
+//   busy == popcount(busy bitmap), constructed == popcount(constructed bitmap);
+//   no bit is set at or beyond Geometry::objects;
+//   the slab sits in the bin that SlabSet::bin_of(busy) names.
+struct Slab {
+	ListNode link;	 // in its occupancy bin
+	char *base;	 // first object, page aligned
+	unsigned busy;	 // slots handed out (to users or to magazines)
+	unsigned constructed; // slots whose constructor has run
+	unsigned bin;	 // occupancy bin it is linked into
+
+	ulong *busy_bits()
+	{
+		return reinterpret_cast<ulong *>(this + 1);
+	}
+
+	ulong *constructed_bits(const Geometry &g)
+	{
+		return busy_bits() + g.words;
+	}
+
+	static ulong metadata_size(const Geometry &g)
+	{
+		return sizeof(Slab) + 2 * g.words * sizeof(ulong);
+	}
+
+	void *object(const Geometry &g, unsigned slot)
+	{
+		return base + static_cast<ulong>(slot) * g.stride;
+	}
+
+	static bool test(const ulong *bits, unsigned slot)
+	{
+		return read_once(bits[slot / kBitsPerLong]) & (1UL << (slot % kBitsPerLong));
+	}
+
+	// Written under the slab lock; the busy bits are also read without it
+	// (a put checks that its object is busy), hence the untearable stores.
+	static void set(ulong *bits, unsigned slot)
+	{
+		ulong &w = bits[slot / kBitsPerLong];
+
+		write_once(w, w | 1UL << (slot % kBitsPerLong));
+	}
+
+	static void clear(ulong *bits, unsigned slot)
+	{
+		ulong &w = bits[slot / kBitsPerLong];
+
+		write_once(w, w & ~(1UL << (slot % kBitsPerLong)));
+	}
+
+	// A free slot, constructed ones first; -1 when the slab is full.
+	long find_free(const Geometry &g);
+};
+
+// The slabs of a cache, sorted by occupancy into bins: bin 0 holds empty
+// slabs, bin kFullBin full ones, the bins between partial slabs in rising
+// occupancy (exactly one occupancy per bin when a slab holds at most 63
+// objects).  The order "fullest first" is the bins from kFullBin down to 0.
+// The cursor is the first slab of that order that is not full: the head of
+// the highest non-empty bin below kFullBin.  Moving a slab between bins is
+// O(1), so keeping the order costs no walk.
+class SlabSet {
+public:
+	static constexpr unsigned kBins = 64;
+	static constexpr unsigned kFullBin = kBins - 1;
+
+	void init(const Geometry *g);
+
+	unsigned bin_of(unsigned busy) const
+	{
+		if (busy == 0)
+			return 0;
+		if (busy >= geometry_->objects)
+			return kFullBin;
+		return 1 + (busy - 1) * (kFullBin - 1) / (geometry_->objects - 1);
+	}
+
+	Slab *cursor() const
+	{
+		return cursor_;
+	}
+
+	void insert(Slab *slab);
+	void remove(Slab *slab);
+	// After slab->busy changed.
+	void rebin(Slab *slab);
+
+	// An empty slab, or nullptr.
+	Slab *first_empty()
+	{
+		return bins_[0].empty() ? nullptr : container_of<Slab, &Slab::link>(bins_[0].next);
+	}
+
+	template <typename Fn> void for_each_in_order(Fn fn)
+	{
+		for (unsigned bin = kBins; bin-- > 0;) {
+			for (ListNode *n = bins_[bin].next; n != &bins_[bin]; n = n->next)
+				fn(container_of<Slab, &Slab::link>(n), bin);
+		}
+	}
+
+	// The cursor as a walk in order finds it (for the audit).
+	Slab *walk_cursor();
+
+	unsigned bin_length(unsigned bin) const
+	{
+		return lengths_[bin];
+	}
+
+private:
+	void link(Slab *slab, unsigned bin);
+	void unlink(Slab *slab);
+	void update_cursor();
+
+	const Geometry *geometry_;
+	ListNode bins_[kBins];
+	unsigned lengths_[kBins];
+	u64 nonempty_; // bit b: bins_[b] is not empty
+	Slab *cursor_;
+};
+
+inline bool Geometry::compute(ulong size, ulong align, Geometry *g)
+{
+	g->size = size;
+	g->stride = round_up(size, align);
+	for (unsigned order = 0; order <= kMaxSlabOrder; order++) {
+		const ulong bytes = XSC_PAGE_SIZE << order;
+		const ulong objects = bytes / g->stride;
+
+		if (objects == 0 || (bytes - objects * g->stride) * 8 > bytes)
+			continue;
+		g->order = order;
+		g->objects = static_cast<unsigned>(min<ulong>(objects, kMaxSlabObjects));
+		g->words = (g->objects + kBitsPerLong - 1) / kBitsPerLong;
+		g->shift = XSC_PAGE_SHIFT + order;
+		// ceil(2^64 / stride), computed without overflowing 64 bits.
+		g->reciprocal = ~0ULL / g->stride + 1;
+		return true;
+	}
+	return false;
+}
+
+inline long Slab::find_free(const Geometry &g)
+{
+	const ulong *busy = busy_bits();
+	const ulong *cons = constructed_bits(g);
+	const unsigned tail = g.objects % kBitsPerLong;
+	long any = -1;
+
+	for (unsigned w = 0; w < g.words; w++) {
+		ulong free = ~busy[w];
+
+		if (w == g.words - 1 && tail)
+			free &= (1UL << tail) - 1;
+		if (!free)
+			continue;
+		if (free & cons[w])
+			return w * kBitsPerLong + lowest_bit(free & cons[w]);
+		if (any < 0)
+			any = w * kBitsPerLong + lowest_bit(free);
+	}
+	return any;
+}
+
+inline void SlabSet::init(const Geometry *g)
+{
+	geometry_ = g;
+	for (unsigned b = 0; b < kBins; b++) {
+		bins_[b].init();
+		lengths_[b] = 0;
+	}
+	nonempty_ = 0;
+	cursor_ = nullptr;
+}
+
+inline void SlabSet::link(Slab *slab, unsigned bin)
+{
+	slab->bin = bin;
+	slab->link.insert_before(&bins_[bin]);
+	lengths_[bin]++;
+	nonempty_ |= 1ULL << bin;
+}
+
+inline void SlabSet::unlink(Slab *slab)
+{
+	slab->link.unlink();
+	lengths_[slab->bin]--;
+	if (bins_[slab->bin].empty())
+		nonempty_ &= ~(1ULL << slab->bin);
+}
+
+inline void SlabSet::update_cursor()
+{
+	const u64 open = nonempty_ & ~(1ULL << kFullBin);
+
+	cursor_ = open ? container_of<Slab, &Slab::link>(bins_[highest_bit(open)].next) : nullptr;
+}
+
+inline void SlabSet::insert(Slab *slab)
+{
+	link(slab, bin_of(slab->busy));
+	update_cursor();
+}
+
+inline void SlabSet::remove(Slab *slab)
+{
+	unlink(slab);
+	update_cursor();
+}
+
+inline void SlabSet::rebin(Slab *slab)
+{
+	const unsigned bin = bin_of(slab->busy);
+
+	if (bin != slab->bin) {
+		unlink(slab);
+		link(slab, bin);
+	}
+	update_cursor();
+}
+
+inline Slab *SlabSet::walk_cursor()
+{
+	Slab *found = nullptr;
+
+	for_each_in_order([&](Slab *slab, unsigned) {
+		if (!found && slab->busy < geometry_->objects)
+			found = slab;
+	});
+	return found;
+}
+
+} // namespace xsc
+
+#endif // XSC_SLAB_HPP

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The little of a standard library the allocator core needs, written for a
+// freestanding kernel build (no kernel header, no libstdc++).
+#ifndef XSC_SUPPORT_HPP
+#define XSC_SUPPORT_HPP
+
+#include "xsc_platform.h"
+
+#if __STDC_HOSTED__
+#include <new>
+#else
+inline void *operator new(unsigned long, void *where) noexcept
+{
+	return where;
+}
+#endif
+
+namespace xsc {
+
+using u8 = unsigned char;
+using u16 = unsigned short;
+using u32 = unsigned int;
+using u64 = unsigned long long;
+using ulong = unsigned long;
+using uptr = unsigned long;
+
+static_assert(sizeof(ulong) == 8 && sizeof(void *) == 8, "the core assumes LP64");
+
+constexpr unsigned kBitsPerLong = 64;
+
+template <typename T> constexpr T min(T a, T b)
+{
+	return a < b ? a : b;
+}
+
+template <typename T> constexpr T max(T a, T b)
+{
+	return a > b ? a : b;
+}
+
+template <typename T> inline void swap(T &a, T &b)
+{
+	T t = a;
+	a = b;
+	b = t;
+}
+
+constexpr bool is_power_of_2(ulong x)
+{
+	return x && !(x & (x - 1));
+}
+
+constexpr ulong round_up(ulong x, ulong align)
+{
+	return (x + align - 1) & ~(align - 1);
+}
+
+#define xsc_likely(x) __builtin_expect(!!(x), 1)
+#define xsc_unlikely(x) __builtin_expect(!!(x), 0)
+
+// Counters written by one owner and read by anyone: plain loads and stores
+// that the compiler may not tear, and that race detectors understand.
+template <typename T> inline T read_once(const T &x)
+{
+	return __atomic_load_n(&x, __ATOMIC_RELAXED);
+}
+
+template <typename T> inline void write_once(T &x, T v)
+{
+	__atomic_store_n(&x, v, __ATOMIC_RELAXED);
+}
+
+template <typename T> inline void owner_add(T &x, T v)
+{
+	write_once(x, static_cast<T>(read_once(x) + v));
+}
+
+// Counters written by many: atomic read-modify-write.
+template <typename T> inline T atomic_add(T &x, T v)
+{
+	return __atomic_add_fetch(&x, v, __ATOMIC_RELAXED);
+}
+
+template <typename T> inline void atomic_max(T &x, T v)
+{
+	T cur = read_once(x);
+
+	while (cur < v &&
+	       !__atomic_compare_exchange_n(&x, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+// Without -mpopcnt, __builtin_popcount would call into libgcc.
+inline unsigned popcount(ulong w)
+{
+	w = w - ((w >> 1) & 0x5555555555555555UL);
+	w = (w & 0x3333333333333333UL) + ((w >> 2) & 0x3333333333333333UL);
+	w = (w + (w >> 4)) & 0x0f0f0f0f0f0f0f0fUL;
+	return static_cast<unsigned>((w * 0x0101010101010101UL) >> 56);
+}
+
+// Index of the lowest set bit; w must not be zero.
+inline unsigned lowest_bit(ulong w)
+{
+	return static_cast<unsigned>(__builtin_ctzl(w));
+}
+
+// Index of the highest set bit; w must not be zero.
+inline unsigned highest_bit(u64 w)
+{
+	return 63u - static_cast<unsigned>(__builtin_clzll(w));
+}
+
+// An intrusive circular doubly linked list.
+struct ListNode {
+	ListNode *next;
+	ListNode *prev;
+
+	void init()
+	{
+		next = prev = this;
+	}
+
+	bool empty() const
+	{
+		return next == this;
+	}
+
+	void insert_after(ListNode *head)
+	{
+		next = head->next;
+		prev = head;
+		head->next->prev = this;
+		head->next = this;
+	}
+
+	void insert_before(ListNode *head)
+	{
+		insert_after(head->prev);
+	}
+
+	void unlink()
+	{
+		prev->next = next;
+		next->prev = prev;
+		next = prev = this;
+	}
+};
+
+template <typename T, ListNode T::*Member> inline T *container_of(ListNode *node)
+{
+	const uptr offset = reinterpret_cast<uptr>(&(static_cast<T *>(nullptr)->*Member));
+
+	return reinterpret_cast<T *>(reinterpret_cast<uptr>(node) - offset);
+}
+
+// An interrupt-safe spinlock of the platform, held for a scope.
+class LockGuard {
+public:
+	explicit LockGuard(xsc_lock *lock) : lock_(lock), flags_(xsc_lock_irqsave(lock))
+	{
+	}
+	~LockGuard()
+	{
+		xsc_unlock_irqrestore(lock_, flags_);
+	}
+	LockGuard(const LockGuard &) = delete;
+	LockGuard &operator=(const LockGuard &) = delete;
+
+private:
+	xsc_lock *lock_;
+	unsigned long flags_;
+};
+
+// The current CPU with interrupts off, for a scope.
+class CpuSection {
+public:
+	CpuSection() : flags_(xsc_cpu_enter(&cpu_))
+	{
+	}
+	~CpuSection()
+	{
+		xsc_cpu_exit(flags_);
+	}
+	CpuSection(const CpuSection &) = delete;
+	CpuSection &operator=(const CpuSection &) = delete;
+
+	unsigned cpu() const
+	{
+		return cpu_;
+	}
+
+private:
+	unsigned cpu_;
+	unsigned long flags_;
+};
+
+} // namespace xsc
+
+#endif // XSC_SUPPORT_HPP

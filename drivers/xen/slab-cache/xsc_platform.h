@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The whole interface between the allocator core (C++, no kernel header) and
+ * the platform under it: the kernel shim (xsc_shim.c) or the host platform of
+ * the user-space tests (tests/host/platform.cpp).  Plain C types only.
+ */
+#ifndef XSC_PLATFORM_H
+#define XSC_PLATFORM_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define XSC_PAGE_SHIFT 12
+#define XSC_PAGE_SIZE (1UL << XSC_PAGE_SHIFT)
+#define XSC_CACHE_LINE 64
+
+#define XSC_ENOMEM 12
+#define XSC_EINVAL 22
+#define XSC_EUCLEAN 117
+
+/*
+ * 2^order pages, naturally aligned to their size in the address space the
+ * core sees (the kernel's direct map).  @may_sleep selects GFP_KERNEL over an
+ * atomic allocation.  NULL when there is no memory.
+ */
+void *xsc_pages_alloc(unsigned int order, int may_sleep);
+void xsc_pages_free(void *addr, unsigned int order);
+
+/* Zeroed metadata; xsc_meta_free_deferred() frees after an RCU grace period. */
+void *xsc_meta_alloc(unsigned long size, int may_sleep);
+void xsc_meta_free(void *ptr);
+void xsc_meta_free_deferred(void *ptr);
+
+/* Highest possible CPU number + 1. */
+unsigned int xsc_nr_cpu_ids(void);
+
+/*
+ * A per-CPU section: interrupts off on the current CPU, which is returned in
+ * *@cpu.  Also an RCU read-side critical section.
+ */
+unsigned long xsc_cpu_enter(unsigned int *cpu);
+void xsc_cpu_exit(unsigned long flags);
+
+/* Spinlocks, taken with interrupts off.  @kind separates lockdep classes. */
+enum xsc_lock_kind { XSC_LOCK_SLAB, XSC_LOCK_DEPOT };
+struct xsc_lock;
+struct xsc_lock *xsc_lock_alloc(enum xsc_lock_kind kind);
+void xsc_lock_free(struct xsc_lock *lock);
+unsigned long xsc_lock_irqsave(struct xsc_lock *lock);
+void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags);
+
+/*
+ * A map from slab number (address >> slab shift) to slab.  Updates of
+ * different keys may run concurrently; xsc_index_load() needs an RCU read
+ * side (or the caller's guarantee that the entry cannot go away).
+ */
+struct xsc_index;
+struct xsc_index *xsc_index_alloc(void);
+void xsc_index_free(struct xsc_index *index);
+int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int may_sleep);
+void *xsc_index_load(struct xsc_index *index, unsigned long key);
+void xsc_index_erase(struct xsc_index *index, unsigned long key);
+
+/* Run @fn(@arg) on @cpu with interrupts off and wait; -errno when it is offline. */
+int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
+
+/* A kernel warning with a backtrace: "xen_slab_cache <cache>: <what> (<value>)". */
+void xsc_warn(const char *cache, const char *what, long value);
+
+/* Annotates code that may sleep. */
+void xsc_might_sleep(void);
+
+/* Metadata deliberately leaked (of slabs still in use at destroy). */
+void xsc_meta_leak(void *ptr);
+
+/* The platform's list of caches, for the monitor, the shrinker, CPU hotplug and debugfs. */
+struct xen_slab_cache;
+int xsc_registry_add(struct xen_slab_cache *cache);
+void xsc_registry_remove(struct xen_slab_cache *cache);
+
+/* Entry points of the core that only the platform calls. */
+const char *xsc_cache_name(struct xen_slab_cache *cache);
+void xsc_cache_cpu_dead(struct xen_slab_cache *cache, unsigned int cpu);
+unsigned long xsc_cache_shrink_count(struct xen_slab_cache *cache);
+unsigned long xsc_cache_shrink_scan(struct xen_slab_cache *cache, unsigned long nr_to_scan);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XSC_PLATFORM_H */

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xen_slab_cache: a cache of constructed objects for Xen drivers.
+ *
+ * A port of the Xen Windows PV drivers' object cache (XENBUS_CACHE): objects
+ * that are expensive to build (a buffer with its page, a grant reference) are
+ * constructed once, kept constructed while free, packed into as few slabs as
+ * possible and served per CPU from magazines.  A monitor thread keeps each
+ * cache filled to its reservation and gives empty slabs back.
+ *
+ * The header is valid C and C++; C++ users need no kernel header.
+ */
+#ifndef XEN_SLAB_CACHE_H
+#define XEN_SLAB_CACHE_H
+
+#if defined(__KERNEL__) && !defined(__cplusplus)
+#include <linux/types.h>
+#else
+typedef __SIZE_TYPE__ size_t;
+typedef unsigned long long u64;
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest object size a cache accepts: sixteen 4 KiB pages. */
+#define XEN_SLAB_CACHE_MAX_SIZE (16UL * 4096UL)
+
+/* Longest cache name kept (longer names are truncated). */
+#define XEN_SLAB_CACHE_NAME_LEN 32
+
+struct xen_slab_cache;
+
+/**
+ * struct xen_slab_cache_args - how a cache is built
+ * @size: object size in bytes, 1 .. %XEN_SLAB_CACHE_MAX_SIZE.
+ * @align: object alignment; 0 means 8; otherwise a power of two up to the
+ *	page size.  A page-sized object with page alignment occupies exactly one
+ *	page (slab metadata lives outside the objects), so it can be granted whole.
+ * @reservation: object slots kept allocated in slabs even when the cache is
+ *	idle.  Creating the cache fills them; the monitor and the shrinker never
+ *	free below it.
+ * @cap: most objects handed out at once; 0 means unlimited.  Must not be
+ *	below @reservation.
+ * @ctor: optional constructor, run the first time a slot is handed out; may
+ *	run in atomic context; returns 0 or a negative errno, in which case that
+ *	get returns NULL and the slot stays unconstructed.
+ * @dtor: optional destructor, run once for each constructed object when its
+ *	slab is freed; always in process context with no cache lock held.
+ * @acquire_lock: optional; with @release_lock, the caller's lock that guards
+ *	the slab layer.  Give both or neither.
+ * @release_lock: see @acquire_lock.
+ * @arg: passed to every callback.
+ */
+struct xen_slab_cache_args {
+	size_t size;
+	size_t align;
+	unsigned int reservation;
+	unsigned int cap;
+	int (*ctor)(void *arg, void *object);
+	void (*dtor)(void *arg, void *object);
+	void (*acquire_lock)(void *arg);
+	void (*release_lock)(void *arg);
+	void *arg;
+};
+
+/**
+ * struct xen_slab_cache_stats - a snapshot of one cache's counters
+ * @count: object slots held in slabs.
+ * @reservation: the reservation given at creation.
+ * @cap: the cap given at creation (0: unlimited).
+ * @in_use: objects handed out and not yet put back.
+ * @in_use_max: highest @in_use seen at a slab-layer visit or a stats read.
+ * @slabs: slabs held now.
+ * @slabs_max: most slabs held at once.
+ * @pages: pages held by slabs.
+ * @slab_objects: object slots in one slab.
+ * @slab_order: page order of one slab.
+ * @ctor_calls: constructor calls (successful or not).
+ * @ctor_failures: constructor calls that failed.
+ * @dtor_calls: destructor calls.
+ * @get_failures: gets that returned NULL (no memory, ctor failure or cap).
+ * @get_fast: gets served by magazines (the CPU's own or the depot's), no slab lock.
+ * @get_slow: gets served by the slab layer.
+ * @put_fast: puts absorbed by magazines, no slab lock.
+ * @put_slow: puts that went to the slab layer.
+ * @depot_full: full magazines in the depot.
+ * @depot_empty: empty magazines in the depot.
+ * @bad_puts: puts refused because the pointer was not a busy object of this cache.
+ */
+struct xen_slab_cache_stats {
+	u64 count;
+	u64 reservation;
+	u64 cap;
+	u64 in_use;
+	u64 in_use_max;
+	u64 slabs;
+	u64 slabs_max;
+	u64 pages;
+	u64 slab_objects;
+	u64 slab_order;
+	u64 ctor_calls;
+	u64 ctor_failures;
+	u64 dtor_calls;
+	u64 get_failures;
+	u64 get_fast;
+	u64 get_slow;
+	u64 put_fast;
+	u64 put_slow;
+	u64 depot_full;
+	u64 depot_empty;
+	u64 bad_puts;
+};
+
+/**
+ * xen_slab_cache_create() - create a cache and fill its reservation
+ * @name: name shown in debugfs and warnings; must not be NULL.
+ * @args: sizes, limits and callbacks; copied, need not outlive the call.
+ *
+ * Context: process context; may sleep.
+ * Return: the cache, ERR_PTR(-EINVAL) for bad arguments or ERR_PTR(-ENOMEM)
+ * when the reservation cannot be filled.  Nothing stays allocated on failure.
+ */
+struct xen_slab_cache *xen_slab_cache_create(const char *name,
+					     const struct xen_slab_cache_args *args);
+
+/**
+ * xen_slab_cache_destroy() - free a cache and every object it holds
+ * @cache: the cache; NULL or an error pointer is ignored.
+ *
+ * Every constructed object is destructed.  Objects still in use are a bug of
+ * the caller: the cache warns once with their count and leaks their slabs
+ * rather than free memory somebody still uses.
+ *
+ * Context: process context; may sleep.
+ */
+void xen_slab_cache_destroy(struct xen_slab_cache *cache);
+
+/**
+ * xen_slab_cache_get() - take a constructed object
+ * @cache: the cache.
+ * @locked: true when the caller already holds the lock of @acquire_lock;
+ *	must be false for a cache without lock callbacks.
+ *
+ * Context: any context but NMI.
+ * Return: the object, or NULL when no memory could be found, the constructor
+ * failed, or @cap objects are in use.
+ */
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked);
+
+/**
+ * xen_slab_cache_put() - give an object back, still constructed
+ * @cache: the cache it came from.
+ * @object: the object.
+ * @locked: as for xen_slab_cache_get().
+ *
+ * A pointer that is not a busy object of @cache is refused with a warning
+ * (once per cache) and the cache stays consistent.
+ *
+ * Context: any context but NMI.
+ */
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked);
+
+/**
+ * xen_slab_cache_get_bulk() - take up to @n objects
+ * @cache: the cache.
+ * @objects: array of at least @n entries that receives the objects.
+ * @n: how many are wanted.
+ * @locked: as for xen_slab_cache_get().
+ *
+ * Context: any context but NMI.
+ * Return: how many objects were stored at the start of @objects.
+ */
+unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,
+				     unsigned int n, bool locked);
+
+/**
+ * xen_slab_cache_put_bulk() - give @n objects back
+ * @cache: the cache.
+ * @objects: the objects.
+ * @n: how many.
+ * @locked: as for xen_slab_cache_get().
+ *
+ * Context: any context but NMI.
+ */
+void xen_slab_cache_put_bulk(struct xen_slab_cache *cache, void **objects,
+			     unsigned int n, bool locked);
+
+/**
+ * xen_slab_cache_trim() - run one monitor pass for @cache now
+ * @cache: the cache.
+ *
+ * Fills the reservation, returns idle magazines to the slabs and frees empty
+ * slabs down to max(reservation, count / 2).
+ *
+ * Context: process context; may sleep.
+ */
+void xen_slab_cache_trim(struct xen_slab_cache *cache);
+
+/**
+ * xen_slab_cache_audit() - check every invariant of the slab layer
+ * @cache: the cache.
+ *
+ * Checks the occupancy order, the cursor, the bitmaps against every count and
+ * the totals against the statistics.
+ *
+ * Context: process context or softirq; takes the slab lock.
+ * Return: 0 when everything holds, -EUCLEAN otherwise.
+ */
+int xen_slab_cache_audit(struct xen_slab_cache *cache);
+
+/**
+ * xen_slab_cache_get_stats() - read the cache's counters
+ * @cache: the cache.
+ * @stats: receives the snapshot.
+ *
+ * Context: any context but NMI.
+ */
+void xen_slab_cache_get_stats(struct xen_slab_cache *cache, struct xen_slab_cache_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XEN_SLAB_CACHE_H */

@@ -1,0 +1,718 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Tests of the allocator core in user space (GoogleTest; run under ASan and
+// UBSan, and the concurrent ones under TSan).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "platform.hpp"
+#include "slab.hpp"
+
+namespace {
+
+constexpr unsigned kCpus = 4;
+
+bool is_err(const void *p)
+{
+	return reinterpret_cast<uintptr_t>(p) >= static_cast<uintptr_t>(-4095L);
+}
+
+long err_of(const void *p)
+{
+	return static_cast<long>(reinterpret_cast<intptr_t>(p));
+}
+
+xen_slab_cache_stats stats_of(xen_slab_cache *c)
+{
+	xen_slab_cache_stats s;
+
+	xen_slab_cache_get_stats(c, &s);
+	return s;
+}
+
+// Constructor bookkeeping shared by many tests: a constructed object holds
+// a magic word, which the destructor checks and clears.
+struct Counters {
+	std::atomic<long> ctor{ 0 };
+	std::atomic<long> dtor{ 0 };
+	std::atomic<long> fail_next{ 0 };
+	std::atomic<long> bad_dtor{ 0 };
+	std::atomic<long> locks{ 0 };
+	std::mutex lock;
+	bool held = false;
+};
+
+constexpr uint64_t kMagic = 0x5eedf00dcafe1234ULL;
+
+int test_ctor(void *arg, void *object)
+{
+	auto *c = static_cast<Counters *>(arg);
+
+	if (c->fail_next > 0) {
+		c->fail_next--;
+		return -12;
+	}
+	c->ctor++;
+	memcpy(object, &kMagic, sizeof(kMagic));
+	return 0;
+}
+
+void test_dtor(void *arg, void *object)
+{
+	auto *c = static_cast<Counters *>(arg);
+	uint64_t v;
+
+	memcpy(&v, object, sizeof(v));
+	if (v != kMagic)
+		c->bad_dtor++;
+	memset(object, 0, sizeof(v));
+	c->dtor++;
+}
+
+void test_acquire(void *arg)
+{
+	auto *c = static_cast<Counters *>(arg);
+
+	c->lock.lock();
+	c->held = true;
+	c->locks++;
+}
+
+void test_release(void *arg)
+{
+	auto *c = static_cast<Counters *>(arg);
+
+	c->held = false;
+	c->lock.unlock();
+}
+
+struct CacheFixture : ::testing::Test {
+	Counters counters;
+	xen_slab_cache *cache = nullptr;
+
+	xen_slab_cache_args args(size_t size, unsigned reservation = 0, unsigned cap = 0)
+	{
+		xen_slab_cache_args a{};
+
+		a.size = size;
+		a.reservation = reservation;
+		a.cap = cap;
+		a.ctor = test_ctor;
+		a.dtor = test_dtor;
+		a.arg = &counters;
+		return a;
+	}
+
+	xen_slab_cache *make(const xen_slab_cache_args &a)
+	{
+		cache = xen_slab_cache_create("test", &a);
+		EXPECT_FALSE(is_err(cache)) << err_of(cache);
+		return cache;
+	}
+
+	void SetUp() override
+	{
+		host::set_cpu(0);
+	}
+
+	void TearDown() override
+	{
+		if (cache && !is_err(cache)) {
+			EXPECT_EQ(0, xen_slab_cache_audit(cache));
+			xen_slab_cache_destroy(cache);
+			EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
+			EXPECT_EQ(0, counters.bad_dtor.load());
+		}
+	}
+};
+
+TEST(Create, RejectsEveryInvalidArgument)
+{
+	xen_slab_cache_args good{};
+	auto lock = [](void *) {};
+
+	good.size = 64;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create(nullptr, &good)));
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", nullptr)));
+
+	xen_slab_cache_args a = good;
+	a.size = 0;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a.size = XEN_SLAB_CACHE_MAX_SIZE + 1;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.align = 24;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a.align = 2 * XSC_PAGE_SIZE;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.reservation = 5;
+	a.cap = 4;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.acquire_lock = lock;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.release_lock = lock;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	EXPECT_EQ(0, host::live_pages());
+
+	a = good;
+	a.size = XEN_SLAB_CACHE_MAX_SIZE;
+	a.reservation = 1;
+	xen_slab_cache *c = xen_slab_cache_create("largest", &a);
+	ASSERT_FALSE(is_err(c));
+	EXPECT_EQ(0, xen_slab_cache_audit(c));
+	xen_slab_cache_destroy(c);
+	EXPECT_EQ(0, host::live_pages());
+}
+
+TEST(Create, FailsCleanlyWhenTheReservationCannotBeFilled)
+{
+	xen_slab_cache_args a{};
+
+	a.size = 256;
+	a.reservation = 1000;
+	for (long every = 1; every < 40; every += 3) {
+		host::fail_allocations_every(every);
+		xen_slab_cache *c = xen_slab_cache_create("fail", &a);
+		host::fail_allocations_every(0);
+		if (!is_err(c)) {
+			EXPECT_GE(stats_of(c).count, 1000u);
+			xen_slab_cache_destroy(c);
+		} else {
+			EXPECT_EQ(-XSC_ENOMEM, err_of(c));
+		}
+		EXPECT_EQ(0, host::live_pages()) << "every " << every;
+	}
+}
+
+TEST(Geometry, WasteAtMostAnEighthAndEverySizeFits)
+{
+	for (unsigned long align = 1; align <= XSC_PAGE_SIZE; align *= 2) {
+		for (unsigned long size = 1; size <= XEN_SLAB_CACHE_MAX_SIZE; size += (size < 8192 ? 1 : 61)) {
+			xsc::Geometry g;
+
+			ASSERT_TRUE(xsc::Geometry::compute(size, align, &g)) << size << "/" << align;
+			const unsigned long bytes = XSC_PAGE_SIZE << g.order;
+			ASSERT_GE(g.objects, 1u);
+			ASSERT_LE(g.objects * g.stride, bytes);
+			ASSERT_LE((bytes - g.objects * g.stride) * 8, bytes) << size << "/" << align;
+			ASSERT_EQ(0u, g.stride % align);
+			// The reciprocal maps every slot start back to its slot and
+			// every other offset to "not a slot".
+			for (unsigned slot : { 0u, 1u, g.objects / 2, g.objects - 1 }) {
+				if (slot >= g.objects)
+					continue;
+				ASSERT_EQ(static_cast<long>(slot), g.slot_of(slot * g.stride));
+				if (g.stride > 1) {
+					ASSERT_EQ(-1, g.slot_of(slot * g.stride + 1));
+				}
+			}
+			ASSERT_EQ(-1, g.slot_of(g.objects * g.stride));
+		}
+	}
+	xsc::Geometry page;
+	ASSERT_TRUE(xsc::Geometry::compute(XSC_PAGE_SIZE, XSC_PAGE_SIZE, &page));
+	EXPECT_EQ(0u, page.order);
+	EXPECT_EQ(1u, page.objects);
+}
+
+TEST_F(CacheFixture, ConstructsLazilyOnceAndKeepsObjectsConstructed)
+{
+	make(args(100));
+	void *a = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, a);
+	EXPECT_EQ(1, counters.ctor.load());
+	EXPECT_EQ(0, memcmp(a, &kMagic, sizeof(kMagic)));
+	xen_slab_cache_put(cache, a, false);
+	for (int i = 0; i < 100; i++) {
+		void *b = xen_slab_cache_get(cache, false);
+		ASSERT_NE(nullptr, b);
+		EXPECT_EQ(0, memcmp(b, &kMagic, sizeof(kMagic)));
+		xen_slab_cache_put(cache, b, false);
+	}
+	EXPECT_EQ(1, counters.ctor.load());
+	EXPECT_EQ(0, counters.dtor.load());
+	EXPECT_EQ(1u, stats_of(cache).ctor_calls);
+}
+
+TEST_F(CacheFixture, FailingCtorReturnsNullAndLeavesTheSlotUnconstructed)
+{
+	make(args(64));
+	counters.fail_next = 1;
+	EXPECT_EQ(nullptr, xen_slab_cache_get(cache, false));
+	auto s = stats_of(cache);
+	EXPECT_EQ(1u, s.ctor_failures);
+	EXPECT_EQ(1u, s.get_failures);
+	EXPECT_EQ(0u, s.in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	void *a = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, a);
+	EXPECT_EQ(1, counters.ctor.load());
+	xen_slab_cache_put(cache, a, false);
+}
+
+TEST_F(CacheFixture, CapCountsObjectsNotSlabs)
+{
+	make(args(64, 2, 3));
+	void *o[4];
+	for (int i = 0; i < 3; i++)
+		ASSERT_NE(nullptr, o[i] = xen_slab_cache_get(cache, false));
+	EXPECT_EQ(nullptr, xen_slab_cache_get(cache, false));
+	EXPECT_EQ(1u, stats_of(cache).get_failures);
+	xen_slab_cache_put(cache, o[0], false);
+	ASSERT_NE(nullptr, o[0] = xen_slab_cache_get(cache, false));
+	void *bulk[8];
+	EXPECT_EQ(0u, xen_slab_cache_get_bulk(cache, bulk, 8, false));
+	xen_slab_cache_put_bulk(cache, o, 2, false);
+	EXPECT_EQ(2u, xen_slab_cache_get_bulk(cache, bulk, 8, false));
+	xen_slab_cache_put_bulk(cache, bulk, 2, false);
+	xen_slab_cache_put(cache, o[2], false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(3u, stats_of(cache).in_use_max);
+}
+
+TEST_F(CacheFixture, ReservationIsFilledAndKept)
+{
+	make(args(512, 100));
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, 100u);
+	EXPECT_EQ(0u, s.ctor_calls);
+	std::vector<void *> v(500);
+	ASSERT_EQ(500u, xen_slab_cache_get_bulk(cache, v.data(), 500, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 500, false);
+	for (int i = 0; i < 20; i++)
+		xen_slab_cache_trim(cache);
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	for (int i = 0; i < 20; i++)
+		xen_slab_cache_trim(cache);
+	s = stats_of(cache);
+	EXPECT_GE(s.count, 100u);
+	EXPECT_LT(s.count, 100u + s.slab_objects);
+	EXPECT_EQ(s.count, s.slabs * s.slab_objects);
+}
+
+TEST_F(CacheFixture, MonitorPassFreesEmptySlabsDownToHalfTheCount)
+{
+	make(args(1000));
+	std::vector<void *> v(400);
+	ASSERT_EQ(400u, xen_slab_cache_get_bulk(cache, v.data(), 400, false));
+	const auto peak = stats_of(cache);
+	xen_slab_cache_put_bulk(cache, v.data(), 400, false);
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	xsc_cache_shrink_scan(cache, 0); // empties the depot, frees nothing
+	xen_slab_cache_trim(cache);
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, peak.count / 2);
+	EXPECT_LT(s.count, peak.count);
+	// Halving never frees the last slab; the shrinker does.
+	for (int i = 0; i < 20; i++)
+		xen_slab_cache_trim(cache);
+	EXPECT_EQ(1u, stats_of(cache).slabs);
+	EXPECT_EQ(counters.ctor.load() - 4, counters.dtor.load());
+	EXPECT_EQ(peak.slabs, stats_of(cache).slabs_max);
+}
+
+TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
+{
+	make(args(128));
+	xen_slab_cache_args oa = args(128);
+	xen_slab_cache *other = xen_slab_cache_create("other", &oa);
+	ASSERT_FALSE(is_err(other));
+	const long warnings = host::warning_count();
+
+	void *a = xen_slab_cache_get(cache, false);
+	void *b = xen_slab_cache_get(other, false);
+	char local[256];
+
+	xen_slab_cache_put(cache, local, false);
+	xen_slab_cache_put(cache, nullptr, false);
+	xen_slab_cache_put(cache, static_cast<char *>(a) + 1, false);
+	xen_slab_cache_put(cache, b, false);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	EXPECT_EQ(4u, stats_of(cache).bad_puts);
+	EXPECT_EQ(1u, stats_of(cache).in_use);
+	EXPECT_EQ(warnings + 1, host::warning_count()) << "one warning per cache";
+
+	// A double put is caught once the object is back in its slab.
+	xen_slab_cache_put(cache, a, false);
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	xen_slab_cache_put(cache, a, false);
+	EXPECT_EQ(5u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+
+	xen_slab_cache_put(other, b, false);
+	EXPECT_EQ(0u, stats_of(other).bad_puts);
+	xen_slab_cache_destroy(other);
+}
+
+// The original found an object's slab by page-aligning its address, which is
+// wrong when a slab spans pages; here every size finds its slab.
+TEST_F(CacheFixture, ObjectsOfMultiPageSlabsGoBackToTheirSlab)
+{
+	for (size_t size : { 4056, 4064, 4072, 2048, 4096, 3000, 9000, 65536 }) {
+		Counters c;
+		xen_slab_cache_args a{};
+		a.size = size;
+		a.ctor = test_ctor;
+		a.dtor = test_dtor;
+		a.arg = &c;
+		xen_slab_cache *x = xen_slab_cache_create("multi", &a);
+		ASSERT_FALSE(is_err(x));
+		std::vector<void *> v(40);
+		ASSERT_EQ(40u, xen_slab_cache_get_bulk(x, v.data(), 40, false));
+		xen_slab_cache_put_bulk(x, v.data(), 40, false);
+		for (unsigned cpu = 0; cpu < kCpus; cpu++)
+			xsc_cache_cpu_dead(x, cpu);
+		xsc_cache_shrink_scan(x, ~0UL);
+		EXPECT_EQ(0u, stats_of(x).bad_puts) << size;
+		EXPECT_EQ(0u, stats_of(x).slabs) << size;
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		xen_slab_cache_destroy(x);
+		EXPECT_EQ(c.ctor.load(), c.dtor.load());
+	}
+}
+
+TEST_F(CacheFixture, PageSizedPageAlignedObjectsFillWholePages)
+{
+	xen_slab_cache_args a = args(XSC_PAGE_SIZE);
+	a.align = XSC_PAGE_SIZE;
+	make(a);
+	void *o[8];
+	ASSERT_EQ(8u, xen_slab_cache_get_bulk(cache, o, 8, false));
+	for (void *p : o)
+		EXPECT_EQ(0u, reinterpret_cast<uintptr_t>(p) % XSC_PAGE_SIZE);
+	auto s = stats_of(cache);
+	EXPECT_EQ(1u, s.slab_objects);
+	EXPECT_EQ(8u, s.pages);
+	xen_slab_cache_put_bulk(cache, o, 8, false);
+}
+
+// Bitmap edges: slabs of 31, 32, 33, 63, 64 and 65 objects.
+TEST_F(CacheFixture, BitmapEdges)
+{
+	for (unsigned objects : { 31u, 32u, 33u, 63u, 64u, 65u }) {
+		xen_slab_cache_args a{};
+		a.size = XSC_PAGE_SIZE / objects;
+		a.align = 1;
+		xen_slab_cache *x = xen_slab_cache_create("edges", &a);
+		ASSERT_FALSE(is_err(x));
+		ASSERT_EQ(objects, stats_of(x).slab_objects);
+		std::vector<void *> v(objects + 1);
+		std::set<void *> seen;
+		for (unsigned i = 0; i <= objects; i++) {
+			v[i] = xen_slab_cache_get(x, false);
+			ASSERT_NE(nullptr, v[i]);
+			ASSERT_TRUE(seen.insert(v[i]).second);
+			ASSERT_EQ(0, xen_slab_cache_audit(x)) << objects << " " << i;
+		}
+		EXPECT_EQ(2u, stats_of(x).slabs);
+		for (unsigned i = 0; i <= objects; i++) {
+			xen_slab_cache_put(x, v[i], false);
+			ASSERT_EQ(0, xen_slab_cache_audit(x));
+		}
+		xen_slab_cache_destroy(x);
+	}
+}
+
+TEST_F(CacheFixture, GetsPackTheFullestSlab)
+{
+	xen_slab_cache_args a = args(512); // 8 per slab
+	make(a);
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	ASSERT_EQ(4u, stats_of(cache).slabs);
+	// Free most of slab 0, a little of slab 2, straight to the slabs.
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[16] };
+	for (void *p : back) {
+		xen_slab_cache_put(cache, p, false);
+		xsc_cache_cpu_dead(cache, 0);
+	}
+	ASSERT_EQ(0, xen_slab_cache_audit(cache));
+	// The next get comes from the fullest non-full slab (slab 2).
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	xsc_cache_shrink_scan(cache, 0);
+	void *p = xen_slab_cache_get(cache, false);
+	EXPECT_EQ(v[16], p);
+	xen_slab_cache_put(cache, p, false);
+	for (unsigned i = 0; i < 32; i++) {
+		if (std::find(back.begin(), back.end(), v[i]) == back.end())
+			xen_slab_cache_put(cache, v[i], false);
+	}
+}
+
+TEST_F(CacheFixture, CursorSurvivesTheDestructionOfItsSlab)
+{
+	make(args(1024));
+	std::vector<void *> v(64);
+	for (int round = 0; round < 5; round++) {
+		ASSERT_EQ(64u, xen_slab_cache_get_bulk(cache, v.data(), 64, false));
+		xen_slab_cache_put_bulk(cache, v.data(), 64, false);
+		for (unsigned cpu = 0; cpu < kCpus; cpu++)
+			xsc_cache_cpu_dead(cache, cpu);
+		xsc_cache_shrink_scan(cache, ~0UL);
+		ASSERT_EQ(0u, stats_of(cache).slabs);
+		ASSERT_EQ(0, xen_slab_cache_audit(cache));
+		void *p = xen_slab_cache_get(cache, false);
+		ASSERT_NE(nullptr, p);
+		xen_slab_cache_put(cache, p, false);
+		ASSERT_EQ(0, xen_slab_cache_audit(cache));
+	}
+}
+
+TEST_F(CacheFixture, CallerLockGuardsTheSlabLayerUnlessAlreadyHeld)
+{
+	xen_slab_cache_args a = args(64, 10);
+	a.acquire_lock = test_acquire;
+	a.release_lock = test_release;
+	make(a);
+	const long after_create = counters.locks.load();
+	EXPECT_GT(after_create, 0);
+	void *o = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, o);
+	EXPECT_GT(counters.locks.load(), after_create);
+	xen_slab_cache_put(cache, o, false);
+
+	counters.lock.lock();
+	const long before = counters.locks.load();
+	std::vector<void *> v(200);
+	ASSERT_EQ(200u, xen_slab_cache_get_bulk(cache, v.data(), 200, true));
+	xen_slab_cache_put_bulk(cache, v.data(), 200, true);
+	EXPECT_EQ(before, counters.locks.load());
+	counters.lock.unlock();
+}
+
+TEST_F(CacheFixture, RandomOperationsKeepEveryInvariant)
+{
+	make(args(200, 7, 300));
+	std::mt19937 rng(1234);
+	std::vector<void *> held;
+	for (int step = 0; step < 20000; step++) {
+		host::set_cpu(rng() % kCpus);
+		const unsigned op = rng() % 10;
+		if (op < 4) {
+			void *p = xen_slab_cache_get(cache, false);
+			if (held.size() < 300) {
+				ASSERT_NE(nullptr, p);
+			}
+			if (p)
+				held.push_back(p);
+		} else if (op < 8 && !held.empty()) {
+			const size_t i = rng() % held.size();
+			xen_slab_cache_put(cache, held[i], false);
+			held[i] = held.back();
+			held.pop_back();
+		} else if (op == 8) {
+			void *b[40];
+			const unsigned n = rng() % 40;
+			const unsigned got = xen_slab_cache_get_bulk(cache, b, n, false);
+			held.insert(held.end(), b, b + got);
+		} else if (op == 9) {
+			const unsigned n = std::min<size_t>(rng() % 40, held.size());
+			xen_slab_cache_put_bulk(cache, held.data() + held.size() - n, n, false);
+			held.resize(held.size() - n);
+		}
+		if (step % 997 == 0)
+			xen_slab_cache_trim(cache);
+		if (step % 1999 == 0)
+			xsc_cache_cpu_dead(cache, rng() % kCpus);
+		ASSERT_EQ(0, xen_slab_cache_audit(cache)) << step;
+		ASSERT_EQ(held.size(), stats_of(cache).in_use) << step;
+		ASSERT_LE(held.size(), 300u);
+	}
+	host::set_cpu(0);
+	xen_slab_cache_put_bulk(cache, held.data(), held.size(), false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0u, stats_of(cache).bad_puts);
+}
+
+TEST_F(CacheFixture, ShrinkerFreesDownToTheReservationAndThenDoesNothing)
+{
+	make(args(256, 40));
+	std::vector<void *> v(2000);
+	ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 2000, false);
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	EXPECT_GT(xsc_cache_shrink_count(cache), 1500u);
+	while (xsc_cache_shrink_count(cache))
+		ASSERT_GT(xsc_cache_shrink_scan(cache, 128), 0u);
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, 40u);
+	EXPECT_LT(s.count, 40u + s.slab_objects);
+	const long dtors = counters.dtor.load();
+	for (int i = 0; i < 1000; i++) {
+		EXPECT_EQ(0u, xsc_cache_shrink_count(cache));
+		EXPECT_EQ(0u, xsc_cache_shrink_scan(cache, 128));
+	}
+	EXPECT_EQ(dtors, counters.dtor.load());
+	EXPECT_EQ(s.slabs, stats_of(cache).slabs);
+}
+
+TEST_F(CacheFixture, OfflineCpuMagazinesComeBack)
+{
+	make(args(64));
+	host::set_cpu(2);
+	std::vector<void *> v(50);
+	ASSERT_EQ(50u, xen_slab_cache_get_bulk(cache, v.data(), 50, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 50, false);
+	EXPECT_EQ(50u, stats_of(cache).put_fast);
+	host::set_online(2, false);
+	xsc_cache_cpu_dead(cache, 2);
+	host::set_cpu(0);
+	xsc_cache_shrink_scan(cache, ~0UL);
+	EXPECT_EQ(0u, stats_of(cache).slabs) << "objects stranded in a dead CPU's magazines";
+	host::set_online(2, true);
+}
+
+TEST_F(CacheFixture, IdleMagazinesGoBackAfterAQuietPeriod)
+{
+	make(args(64));
+	std::vector<void *> v(20);
+	ASSERT_EQ(20u, xen_slab_cache_get_bulk(cache, v.data(), 20, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 20, false);
+	xen_slab_cache_trim(cache); // notes the activity
+	xen_slab_cache_trim(cache); // the CPU was idle for a whole period
+	xsc_cache_shrink_scan(cache, ~0UL);
+	EXPECT_EQ(0u, stats_of(cache).slabs);
+}
+
+TEST_F(CacheFixture, DestroyWithObjectsInUseWarnsAndLeaksOnlyTheirSlabs)
+{
+	xen_slab_cache_args a = args(2048);
+	xen_slab_cache *x = xen_slab_cache_create("leaky", &a);
+	ASSERT_FALSE(is_err(x));
+	const long pages = host::live_pages();
+	const long warnings = host::warning_count();
+	void *o = xen_slab_cache_get(x, false);
+	std::vector<void *> v(10);
+	ASSERT_EQ(10u, xen_slab_cache_get_bulk(x, v.data(), 10, false));
+	xen_slab_cache_put_bulk(x, v.data(), 10, false);
+	xen_slab_cache_destroy(x);
+	EXPECT_EQ(warnings + 1, host::warning_count());
+	EXPECT_EQ(pages + 1, host::live_pages()) << "only the busy slab stays";
+	EXPECT_NE(nullptr, o);
+}
+
+TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
+{
+	make(args(256));
+	constexpr int kObjects = 200000;
+	std::vector<void *> ring(1024);
+	std::atomic<unsigned> head{ 0 }, tail{ 0 };
+	std::thread producer([&] {
+		host::set_cpu(0);
+		for (int i = 0; i < kObjects; i++) {
+			while (head.load(std::memory_order_acquire) - tail.load(std::memory_order_acquire) >= ring.size())
+				std::this_thread::yield();
+			void *p = xen_slab_cache_get(cache, false);
+			ASSERT_NE(nullptr, p);
+			ring[head.load() % ring.size()] = p;
+			head.store(head.load() + 1, std::memory_order_release);
+		}
+	});
+	std::thread consumer([&] {
+		host::set_cpu(1);
+		for (int i = 0; i < kObjects; i++) {
+			while (tail.load(std::memory_order_acquire) == head.load(std::memory_order_acquire))
+				std::this_thread::yield();
+			xen_slab_cache_put(cache, ring[tail.load() % ring.size()], false);
+			tail.store(tail.load() + 1, std::memory_order_release);
+		}
+	});
+	producer.join();
+	consumer.join();
+	auto s = stats_of(cache);
+	EXPECT_EQ(0u, s.in_use);
+	EXPECT_EQ(static_cast<unsigned long long>(kObjects), s.put_fast + s.put_slow);
+	EXPECT_GT(s.get_fast, s.get_slow * 10) << "gets should come from the depot, not the slabs";
+}
+
+TEST_F(CacheFixture, ConcurrentStressBalances)
+{
+	make(args(96, 10, 0));
+	constexpr unsigned kThreads = kCpus;
+	constexpr int kSteps = 30000;
+	std::mutex pool_mutex;
+	std::vector<void *> pool; // objects handed between threads
+	std::atomic<bool> stop{ false };
+	std::vector<std::thread> threads;
+
+	for (unsigned t = 0; t < kThreads; t++) {
+		threads.emplace_back([&, t] {
+			host::set_cpu(t);
+			std::mt19937 rng(t);
+			std::vector<void *> mine;
+			for (int step = 0; step < kSteps; step++) {
+				const unsigned op = rng() % 8;
+				if (op < 3) {
+					void *p = xen_slab_cache_get(cache, false);
+					ASSERT_NE(nullptr, p);
+					mine.push_back(p);
+				} else if (op < 5 && !mine.empty()) {
+					xen_slab_cache_put(cache, mine.back(), false);
+					mine.pop_back();
+				} else if (op == 5) {
+					void *b[16];
+					const unsigned got = xen_slab_cache_get_bulk(cache, b, 16, false);
+					mine.insert(mine.end(), b, b + got);
+				} else if (op == 6 && !mine.empty()) {
+					std::lock_guard<std::mutex> g(pool_mutex);
+					pool.push_back(mine.back());
+					mine.pop_back();
+				} else {
+					std::vector<void *> take;
+					{
+						std::lock_guard<std::mutex> g(pool_mutex);
+						take.swap(pool);
+					}
+					xen_slab_cache_put_bulk(cache, take.data(), take.size(), false);
+				}
+			}
+			xen_slab_cache_put_bulk(cache, mine.data(), mine.size(), false);
+		});
+	}
+	std::thread monitor([&] {
+		while (!stop) {
+			xen_slab_cache_trim(cache);
+			xsc_cache_shrink_scan(cache, 64);
+			EXPECT_EQ(0, xen_slab_cache_audit(cache));
+			std::this_thread::yield();
+		}
+	});
+	for (auto &t : threads)
+		t.join();
+	stop = true;
+	monitor.join();
+	xen_slab_cache_put_bulk(cache, pool.data(), pool.size(), false);
+	auto s = stats_of(cache);
+	EXPECT_EQ(0u, s.in_use);
+	EXPECT_EQ(0u, s.bad_puts);
+	EXPECT_EQ(s.get_fast + s.get_slow, s.put_fast + s.put_slow);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	host::set_nr_cpus(kCpus);
+	::testing::InitGoogleTest(&argc, argv);
+	return RUN_ALL_TESTS();
+}

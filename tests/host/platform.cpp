@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The platform of xsc_platform.h in user space, for tests of the allocator
+// core: "CPUs" are slots that a thread selects, a CPU section holds that
+// slot's mutex (as interrupts off would keep others off the CPU), an RCU
+// grace period is having held every slot's mutex once.
+#include "platform.hpp"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr unsigned kMaxCpus = 64;
+
+std::mutex cpu_mutex[kMaxCpus];
+bool cpu_online[kMaxCpus] = {};
+unsigned nr_cpus = 4;
+thread_local unsigned current_cpu = 0;
+thread_local unsigned section_depth = 0;
+
+std::atomic<long> warnings{ 0 };
+std::atomic<long> page_allocs{ 0 };
+std::atomic<long> pages_live{ 0 };
+std::atomic<long> fail_every{ 0 };
+std::atomic<long> fail_counter{ 0 };
+
+std::mutex registry_mutex;
+std::vector<xen_slab_cache *> registry;
+
+bool should_fail()
+{
+	const long every = fail_every.load();
+
+	return every && (fail_counter.fetch_add(1) % every) == every - 1;
+}
+
+} // namespace
+
+struct xsc_lock {
+	std::mutex m;
+};
+
+struct xsc_index {
+	std::shared_mutex m;
+	std::unordered_map<unsigned long, void *> map;
+};
+
+namespace host {
+
+void set_nr_cpus(unsigned n)
+{
+	nr_cpus = n;
+	for (unsigned i = 0; i < kMaxCpus; i++)
+		cpu_online[i] = i < n;
+}
+
+void set_cpu(unsigned cpu)
+{
+	current_cpu = cpu;
+}
+
+void set_online(unsigned cpu, bool online)
+{
+	std::lock_guard<std::mutex> g(cpu_mutex[cpu]);
+	cpu_online[cpu] = online;
+}
+
+long warning_count()
+{
+	return warnings.load();
+}
+
+long live_pages()
+{
+	return pages_live.load();
+}
+
+void fail_allocations_every(long n)
+{
+	fail_every = n;
+	fail_counter = 0;
+}
+
+} // namespace host
+
+extern "C" {
+
+void *xsc_pages_alloc(unsigned int order, int)
+{
+	const size_t bytes = XSC_PAGE_SIZE << order;
+	void *p;
+
+	if (should_fail())
+		return nullptr;
+	p = aligned_alloc(bytes, bytes);
+	if (p) {
+		page_allocs++;
+		pages_live += 1L << order;
+	}
+	return p;
+}
+
+void xsc_pages_free(void *addr, unsigned int order)
+{
+	pages_live -= 1L << order;
+	free(addr);
+}
+
+void *xsc_meta_alloc(unsigned long size, int)
+{
+	if (should_fail())
+		return nullptr;
+	return calloc(1, size);
+}
+
+void xsc_meta_free(void *ptr)
+{
+	free(ptr);
+}
+
+void xsc_meta_free_deferred(void *ptr)
+{
+	// Every reader runs in a CPU section: once each section has been held,
+	// none can still see the pointer.
+	for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
+		std::lock_guard<std::mutex> g(cpu_mutex[cpu]);
+	}
+	free(ptr);
+}
+
+void xsc_meta_leak(void *ptr)
+{
+#ifdef __SANITIZE_ADDRESS__
+	__lsan_ignore_object(ptr);
+#else
+	(void)ptr;
+#endif
+}
+
+unsigned int xsc_nr_cpu_ids(void)
+{
+	return nr_cpus;
+}
+
+unsigned long xsc_cpu_enter(unsigned int *cpu)
+{
+	if (section_depth++ == 0)
+		cpu_mutex[current_cpu].lock();
+	*cpu = current_cpu;
+	return 0;
+}
+
+void xsc_cpu_exit(unsigned long)
+{
+	if (--section_depth == 0)
+		cpu_mutex[current_cpu].unlock();
+}
+
+struct xsc_lock *xsc_lock_alloc(enum xsc_lock_kind)
+{
+	return new xsc_lock;
+}
+
+void xsc_lock_free(struct xsc_lock *lock)
+{
+	delete lock;
+}
+
+unsigned long xsc_lock_irqsave(struct xsc_lock *lock)
+{
+	lock->m.lock();
+	return 0;
+}
+
+void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long)
+{
+	lock->m.unlock();
+}
+
+struct xsc_index *xsc_index_alloc(void)
+{
+	return new xsc_index;
+}
+
+void xsc_index_free(struct xsc_index *index)
+{
+	delete index;
+}
+
+int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int)
+{
+	if (should_fail())
+		return -XSC_ENOMEM;
+	std::unique_lock<std::shared_mutex> g(index->m);
+	index->map[key] = value;
+	return 0;
+}
+
+void *xsc_index_load(struct xsc_index *index, unsigned long key)
+{
+	std::shared_lock<std::shared_mutex> g(index->m);
+	auto it = index->map.find(key);
+
+	return it == index->map.end() ? nullptr : it->second;
+}
+
+void xsc_index_erase(struct xsc_index *index, unsigned long key)
+{
+	std::unique_lock<std::shared_mutex> g(index->m);
+	index->map.erase(key);
+}
+
+int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
+{
+	const unsigned saved = current_cpu;
+	unsigned ignored;
+	unsigned long flags;
+
+	if (cpu >= nr_cpus || !cpu_online[cpu])
+		return -6; // -ENXIO
+	current_cpu = cpu;
+	flags = xsc_cpu_enter(&ignored);
+	fn(arg);
+	xsc_cpu_exit(flags);
+	current_cpu = saved;
+	return 0;
+}
+
+void xsc_warn(const char *cache, const char *what, long value)
+{
+	warnings++;
+	fprintf(stderr, "WARNING: xen_slab_cache %s: %s (%ld)\n", cache, what, value);
+}
+
+void xsc_might_sleep(void)
+{
+	if (section_depth) {
+		fprintf(stderr, "BUG: might_sleep() in a CPU section\n");
+		abort();
+	}
+}
+
+int xsc_registry_add(struct xen_slab_cache *cache)
+{
+	std::lock_guard<std::mutex> g(registry_mutex);
+	registry.push_back(cache);
+	return 0;
+}
+
+void xsc_registry_remove(struct xen_slab_cache *cache)
+{
+	std::lock_guard<std::mutex> g(registry_mutex);
+	for (auto it = registry.begin(); it != registry.end(); ++it) {
+		if (*it == cache) {
+			registry.erase(it);
+			break;
+		}
+	}
+}
+
+} // extern "C"

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Controls of the host platform that tests use.
+#ifndef XSC_HOST_PLATFORM_HPP
+#define XSC_HOST_PLATFORM_HPP
+
+#include "xsc_platform.h"
+#include "xen_slab_cache.h"
+
+namespace host {
+
+void set_nr_cpus(unsigned n);
+void set_cpu(unsigned cpu);     // the "CPU" the calling thread runs on
+void set_online(unsigned cpu, bool online);
+long warning_count();
+long live_pages();
+void fail_allocations_every(long n); // 0: never; n: every n-th page or metadata allocation
+
+} // namespace host
+
+#endif

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Boot one test guest under QEMU (TCG) and print its results.
+#
+# Usage: run-guest.sh --guest {kunit|plain|xen-pv|xen-pvh} --initrd FILE.gz
+#                     [--kernel PATH] [--name NAME] [--timeout SEC] [--smp N]
+#                     [--mem MB] [--log FILE] [--append "extra kernel args"]
+#
+#   kunit    the self-built KUnit/debug kernel (scripts/build-kunit-kernel.sh),
+#            booted with oops=panic
+#   plain    the newest Debian kernel in /boot
+#   xen-pv   Xen 4.17 with the Debian kernel as PV dom0
+#   xen-pvh  Xen 4.17 with the Debian kernel as PVH dom0
+#
+# Build the initrd with scripts/mkinitramfs.sh. The whole console is saved to
+# --log; stdout gets `ok NAME/test` / `not ok NAME/test # reason` lines (from
+# XSC-TEST lines, KUnit KTAP and a console check) and `# ` comments.
+# Exit status 0 iff every result is ok and there is one besides the console.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${XSC_CACHE_DIR:-/var/cache/xen-slab-cache}
+
+usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
+
+guest='' initrd='' kernel='' name='' log='' append=''
+timeout=300 smp=2 mem=1024
+while [ $# -gt 0 ]; do
+	case $1 in
+	--guest) guest=${2:?}; shift 2 ;;
+	--initrd) initrd=${2:?}; shift 2 ;;
+	--kernel) kernel=${2:?}; shift 2 ;;
+	--name) name=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--smp) smp=${2:?}; shift 2 ;;
+	--mem) mem=${2:?}; shift 2 ;;
+	--log) log=${2:?}; shift 2 ;;
+	--append) append=${2?}; shift 2 ;;
+	-h|--help) usage ;;
+	*) echo "run-guest: unknown argument: $1" >&2; usage ;;
+	esac
+done
+case $guest in kunit|plain|xen-pv|xen-pvh) ;; *) usage ;; esac
+[ -f "$initrd" ] || { echo "run-guest: no such initrd: $initrd" >&2; exit 2; }
+name=${name:-$guest}
+if [ -z "$log" ]; then
+	log=$(mktemp "${TMPDIR:-/tmp}/xsc-$name-XXXXXX.log")
+fi
+
+tmp=$(mktemp -d)
+qpid=''
+trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+debian_kernel() {
+	local k
+	k=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
+	[ -n "$k" ] || { echo "run-guest: no /boot/vmlinuz-* (linux-image-amd64)" >&2; exit 2; }
+	echo "$k"
+}
+
+# kunit.py from the KUnit build next to the kernel, else from an unpacked
+# (or, as a last resort, freshly extracted) linux-source tree.
+find_kunit_py() {
+	local c
+	for c in "${XSC_KUNIT_PY:-}" "$kdir/source/tools/testing/kunit/kunit.py" \
+		"$kdir/tools/testing/kunit/kunit.py"; do
+		[ -n "$c" ] && [ -f "$c" ] && { echo "$c"; return; }
+	done
+	c=$(find "$cache" -maxdepth 5 -path '*/tools/testing/kunit/kunit.py' 2>/dev/null | sort -V | tail -n 1)
+	if [ -z "$c" ] && [ -f /usr/src/linux-source-6.1.tar.xz ]; then
+		local dest
+		dest="$cache/kunit-tool-$(dpkg-query -W -f='${Version}' linux-source-6.1)"
+		mkdir -p "$dest"
+		tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$dest" --strip-components=1 \
+			--wildcards '*/tools/testing/kunit/*'
+		c=$dest/tools/testing/kunit/kunit.py
+	fi
+	echo "$c"
+}
+
+kdir=''
+if [ "$guest" = kunit ]; then
+	if [ -z "$kernel" ]; then
+		kdir=$(bash "$top/scripts/build-kunit-kernel.sh")
+		kernel=$kdir/arch/x86/boot/bzImage
+	elif [[ $kernel == */arch/x86/boot/bzImage ]]; then
+		kdir=${kernel%/arch/x86/boot/bzImage}
+	fi
+fi
+kernel=${kernel:-$(debian_kernel)}
+[ -f "$kernel" ] || { echo "run-guest: no such kernel: $kernel" >&2; exit 2; }
+
+qemu=(qemu-system-x86_64 -accel tcg -smp "$smp" -m "$mem" -nographic -no-reboot -nic none)
+case $guest in
+plain)
+	qemu+=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 $append")
+	;;
+kunit)
+	# An oops in a KUnit case would leave KUnit waiting 300 s for the dead
+	# test thread: end the boot at once instead.
+	qemu+=(-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 oops=panic $append")
+	;;
+xen-pv|xen-pvh)
+	zcat /boot/xen-4.17-amd64.gz >"$tmp/xen"
+	xen_args="console=com1 com1=115200,8n1 dom0_mem=$((mem / 2))M noreboot loglvl=all guest_loglvl=all"
+	if [ "$guest" = xen-pvh ]; then
+		qemu+=(-machine q35 -cpu 'max,-rdtscp' -device 'intel-iommu,intremap=on')
+		xen_args+=" dom0=pvh smap=0 smep=0"
+	fi
+	# Multiboot modules are comma separated; a literal comma is written ",,".
+	dom0="$kernel console=hvc0 panic=-1 $append"
+	qemu+=(-kernel "$tmp/xen" -append "$xen_args" -initrd "${dom0//,/,,},${initrd//,/,,}")
+	;;
+esac
+
+echo "# $name: booting $guest guest (${kernel##*/}), console log: $log"
+start=$SECONDS
+timeout -k 10 "$timeout" "${qemu[@]}" </dev/null >"$log" 2>&1 &
+qpid=$!
+# Xen's noreboot leaves the machine spinning after a dom0 crash (and a guest
+# may hang on the way down): once the end is in the log, allow 15 s to exit.
+end_re='XSC-DONE|Kernel panic - not syncing|^\(XEN\) .*(Dom0 crashed|Panic on CPU|Reboot disabled)'
+ended='' stuck=''
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	if [ -z "$ended" ] && grep -aqE "$end_re" "$log"; then
+		ended=$SECONDS
+	fi
+	if [ -n "$ended" ] && [ $((SECONDS - ended)) -ge 15 ]; then
+		stuck=--stuck
+		kill "$qpid" 2>/dev/null || true
+		break
+	fi
+done
+rc=0
+wait "$qpid" || rc=$?
+qpid=''
+echo "# $name: guest ran $((SECONDS - start)) s (qemu exit status $rc${stuck:+, stopped: it did not exit after its end})"
+
+kunit_py=''
+if grep -aqE 'K?TAP version [0-9]+' "$log"; then
+	kunit_py=$(find_kunit_py)
+fi
+python3 "$here/check-console.py" --log "$log" --name "$name" \
+	--kunit-py "$kunit_py" --qemu-rc "$rc" --timeout "$timeout" $stuck
