@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The whole test ladder: host tests (ASan/UBSan, TSan), a warning-free build
+# with checks of the built modules, KUnit in QEMU, insmod tests on a plain
+# kernel, a Xen PV dom0 and a Xen PVH dom0, the harness self-test and DKMS.
+# Every test prints "ok NAME" or "not ok NAME"; the last line counts them.
+#
+# Usage: scripts/check.sh            (make check)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/check
+results=$out/results
+mkdir -p "$out"
+: >"$results"
+
+log() { echo "# $*"; }
+# step NAME COMMAND...: run a step whose stdout carries ok/not ok lines.
+step() {
+	local name=$1 rc=0
+	shift
+	log "== $name"
+	"$@" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
+	grep -E '^(ok|not ok) ' "$out/$name.out" | tee -a "$results"
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out/$name.out"; then
+		echo "not ok $name # exited $rc (see $out/$name.err)" | tee -a "$results"
+		tail -n 20 "$out/$name.err" | sed 's/^/# /'
+	fi
+}
+
+debian_kernel() { find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1; }
+
+# copy_tree DIR: the sources, so that each kernel gets its own objects.
+copy_tree() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/kunit tests/smoke \
+		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd') | tar -xf - -C "$1"
+}
+
+host_tests() {
+	make -C "$top/tests/host" all >&2 || return 1
+	local b rc=0
+	for b in asan tsan; do
+		TSAN_OPTIONS=halt_on_error=1 "$top/build/host/cache_test.$b" >"$out/host-$b.log" 2>&1 || rc=1
+		sed -n "s/^\[       OK \] \([^ ]*\).*/ok host-$b\/\1/p; s/^\[  FAILED  \] \([^ ]*\) (.*/not ok host-$b\/\1/p" "$out/host-$b.log"
+		grep -q 'Sanitizer' "$out/host-$b.log" && { echo "not ok host-$b/sanitizer-clean"; rc=1; }
+		[ $rc -eq 0 ] && echo "ok host-$b/exit-status"
+	done
+	return $rc
+}
+
+# check_ko FILE: no global constructors, no C++ runtime, no duplicate thunk sites.
+check_ko() {
+	local ko=$1 name
+	name=$(basename "$ko" .ko)
+	if readelf -S "$ko" | grep -qE '\.init_array|\.ctors'; then
+		echo "not ok build/$name-no-constructors"
+	else
+		echo "ok build/$name-no-constructors"
+	fi
+	if nm -u "$ko" | grep -qE '__cxa|_Unwind|atexit|__dso_handle|_Znw|_Zdl|__gxx'; then
+		echo "not ok build/$name-no-cxx-runtime"
+	else
+		echo "ok build/$name-no-cxx-runtime"
+	fi
+	local dups
+	dups=$(for s in .rela.return_sites .rela.retpoline_sites; do
+		readelf -rW "$ko" 2>/dev/null | awk -v s="$s" '/^Relocation section/ {on = index($0, "'"'"'" s "'"'"'") > 0; next} on && NF >= 5 {print s, $5, $NF}'
+	done | sort | uniq -d | wc -l)
+	if [ "$dups" -eq 0 ]; then
+		echo "ok build/$name-unique-thunk-sites"
+	else
+		echo "not ok build/$name-unique-thunk-sites # $dups duplicates"
+	fi
+}
+
+build_debian() {
+	local kernel ver dir
+	kernel=$(debian_kernel)
+	ver=${kernel#/boot/vmlinuz-}
+	dir=$out/tree-debian
+	copy_tree "$dir"
+	if make -C "/lib/modules/$ver/build" M="$dir" W=1 modules >"$out/build-debian.log" 2>&1; then
+		echo "ok build/debian-modules"
+	else
+		echo "not ok build/debian-modules # see $out/build-debian.log"
+		return 1
+	fi
+	if grep -iE 'warning|error' "$out/build-debian.log" >&2; then
+		echo "not ok build/no-warnings # see $out/build-debian.log"
+	else
+		echo "ok build/no-warnings"
+	fi
+	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
+}
+
+kunit_tests() {
+	local kbuild dir
+	kbuild=$(bash "$top/scripts/build-kunit-kernel.sh") || return 1
+	dir=$out/tree-kunit
+	copy_tree "$dir"
+	make -C "$kbuild" M="$dir" modules >"$out/build-kunit.log" 2>&1 || { cat "$out/build-kunit.log" >&2; return 1; }
+	bash "$top/scripts/mkinitramfs.sh" --out "$out/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
+		--module "$kbuild/lib/kunit/kunit.ko" \
+		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
+		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" >&2
+	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$out/kunit.gz" \
+		--log "$out/kunit.log" --timeout 600
+}
+
+insmod_tests() {
+	local guest=$1 expect=none dir=$out/tree-debian
+	case $guest in xen-*) expect=xen ;; esac
+	echo "$expect" >"$out/expect-$guest"
+	bash "$top/scripts/mkinitramfs.sh" --out "$out/$guest.gz" --script "$top/tests/qemu/guest-insmod.sh" \
+		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
+		--module "$dir/tests/smoke/xsc_smoke.ko" \
+		--file "$out/expect-$guest:/expect-hypervisor" >&2
+	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "$guest" --initrd "$out/$guest.gz" \
+		--log "$out/$guest.log" --timeout 400
+}
+
+step deps bash -c "bash '$top/scripts/install-deps.sh' >&2 && echo 'ok deps/installed'"
+step host host_tests
+step build build_debian
+step kunit kunit_tests
+step plain insmod_tests plain
+step xen-pv insmod_tests xen-pv
+step xen-pvh insmod_tests xen-pvh
+step harness bash "$top/tests/harness/selftest.sh"
+if [ -f "$top/tests/dkms/test.sh" ]; then
+	step dkms bash "$top/tests/dkms/test.sh"
+fi
+
+passed=$(grep -c '^ok ' "$results")
+failed=$(grep -c '^not ok ' "$results")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of xen_slab_cache through its public API, in a kernel with
+ * KASAN, lockdep, kmemleak and fail_page_alloc.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+
+#include <xen_slab_cache.h>
+
+#define MAGIC 0x5eedf00dcafe1234ULL
+
+struct counters {
+	atomic_t ctor;
+	atomic_t dtor;
+	atomic_t bad_dtor;
+	int fail_next;
+	spinlock_t lock;
+	int acquired;
+};
+
+static int test_ctor(void *arg, void *object)
+{
+	struct counters *c = arg;
+
+	if (READ_ONCE(c->fail_next)) {
+		WRITE_ONCE(c->fail_next, c->fail_next - 1);
+		return -ENOMEM;
+	}
+	atomic_inc(&c->ctor);
+	*(u64 *)object = MAGIC;
+	return 0;
+}
+
+static void test_dtor(void *arg, void *object)
+{
+	struct counters *c = arg;
+
+	might_sleep();
+	if (*(u64 *)object != MAGIC)
+		atomic_inc(&c->bad_dtor);
+	atomic_inc(&c->dtor);
+}
+
+static void test_acquire(void *arg)
+{
+	struct counters *c = arg;
+
+	spin_lock_bh(&c->lock);
+	c->acquired++;
+}
+
+static void test_release(void *arg)
+{
+	struct counters *c = arg;
+
+	spin_unlock_bh(&c->lock);
+}
+
+static struct xen_slab_cache_args make_args(struct counters *c, size_t size,
+					    unsigned int reservation, unsigned int cap)
+{
+	struct xen_slab_cache_args a = {
+		.size = size, .reservation = reservation, .cap = cap,
+		.ctor = test_ctor, .dtor = test_dtor, .arg = c,
+	};
+
+	memset(c, 0, sizeof(*c));
+	spin_lock_init(&c->lock);
+	return a;
+}
+
+static struct xen_slab_cache_stats stats(struct xen_slab_cache *cache)
+{
+	struct xen_slab_cache_stats s;
+
+	xen_slab_cache_get_stats(cache, &s);
+	return s;
+}
+
+static void destroy_checked(struct kunit *test, struct xen_slab_cache *cache, struct counters *c)
+{
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 0ULL);
+	xen_slab_cache_destroy(cache);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->ctor), atomic_read(&c->dtor));
+	KUNIT_EXPECT_EQ(test, atomic_read(&c->bad_dtor), 0);
+}
+
+static void xsc_test_invalid_args(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create(NULL, &a)), -EINVAL);
+	a.size = 0;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	a.size = XEN_SLAB_CACHE_MAX_SIZE + 1;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	a.size = 64;
+	a.align = 48;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	a.align = 2 * PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	a.align = 0;
+	a.reservation = 9;
+	a.cap = 8;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	a.reservation = 0;
+	a.cap = 0;
+	a.acquire_lock = test_acquire;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+}
+
+static void xsc_test_lazy_construction(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 200, 16, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-lazy", &a);
+	void *obj;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	KUNIT_EXPECT_GE(test, stats(cache).count, 16ULL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), 0);
+	for (i = 0; i < 1000; i++) {
+		obj = xen_slab_cache_get(cache, false);
+		KUNIT_ASSERT_NOT_NULL(test, obj);
+		KUNIT_EXPECT_EQ(test, *(u64 *)obj, MAGIC);
+		xen_slab_cache_put(cache, obj, false);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), 1);
+	c.fail_next = 1;
+	obj = xen_slab_cache_get(cache, false); /* from the magazine: constructed */
+	KUNIT_EXPECT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_NULL(test, xen_slab_cache_get(cache, false));
+	KUNIT_EXPECT_EQ(test, stats(cache).ctor_failures, 1ULL);
+	xen_slab_cache_put(cache, obj, false);
+	destroy_checked(test, cache, &c);
+}
+
+static void xsc_test_cap(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 1, 5);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-cap", &a);
+	void *objs[8];
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_get_bulk(cache, objs, 8, false), 5U);
+	KUNIT_EXPECT_NULL(test, xen_slab_cache_get(cache, false));
+	xen_slab_cache_put(cache, objs[4], false);
+	objs[4] = xen_slab_cache_get(cache, false);
+	KUNIT_EXPECT_NOT_NULL(test, objs[4]);
+	xen_slab_cache_put_bulk(cache, objs, 5, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use_max, 5ULL);
+	destroy_checked(test, cache, &c);
+}
+
+static void xsc_test_page_objects(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, PAGE_SIZE, 0, 0);
+	struct xen_slab_cache *cache;
+	void *objs[16];
+	unsigned int i, n;
+
+	a.align = PAGE_SIZE;
+	cache = xen_slab_cache_create("kunit-page", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	n = xen_slab_cache_get_bulk(cache, objs, 16, false);
+	KUNIT_ASSERT_EQ(test, n, 16U);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(objs[i]));
+		KUNIT_EXPECT_TRUE(test, virt_addr_valid(objs[i]));
+		memset((char *)objs[i] + 8, 0xa5, PAGE_SIZE - 8);
+	}
+	KUNIT_EXPECT_EQ(test, stats(cache).pages, 16ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).slab_objects, 1ULL);
+	xen_slab_cache_put_bulk(cache, objs, n, false);
+	destroy_checked(test, cache, &c);
+}
+
+/* Sizes whose slab spans pages: the original found the slab by page alignment. */
+static void xsc_test_multipage_slabs(struct kunit *test)
+{
+	static const size_t sizes[] = { 4056, 4064, 4072, 2048, 9000, 65536 };
+	struct counters c;
+	void *objs[24];
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct xen_slab_cache_args a = make_args(&c, sizes[i], 0, 0);
+		struct xen_slab_cache *cache = xen_slab_cache_create("kunit-multi", &a);
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+		n = xen_slab_cache_get_bulk(cache, objs, ARRAY_SIZE(objs), false);
+		KUNIT_EXPECT_EQ(test, n, (unsigned int)ARRAY_SIZE(objs));
+		xen_slab_cache_put_bulk(cache, objs, n, false);
+		KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 0ULL);
+		destroy_checked(test, cache, &c);
+	}
+}
+
+static void xsc_test_caller_lock(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 128, 4, 0);
+	struct xen_slab_cache *cache;
+	void *objs[100];
+	int before;
+
+	a.acquire_lock = test_acquire;
+	a.release_lock = test_release;
+	cache = xen_slab_cache_create("kunit-lock", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	KUNIT_EXPECT_GT(test, c.acquired, 0);
+
+	spin_lock_bh(&c.lock);
+	before = c.acquired;
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_get_bulk(cache, objs, 100, true), 100U);
+	xen_slab_cache_put_bulk(cache, objs, 100, true);
+	KUNIT_EXPECT_EQ(test, c.acquired, before);
+	spin_unlock_bh(&c.lock);
+	destroy_checked(test, cache, &c);
+}
+
+static void xsc_test_random_with_audit(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 96, 7, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-random", &a);
+	void **held = kunit_kcalloc(test, 512, sizeof(void *), GFP_KERNEL);
+	unsigned int n = 0, step;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	KUNIT_ASSERT_NOT_NULL(test, held);
+	for (step = 0; step < 4000; step++) {
+		u32 r = get_random_u32();
+
+		if ((r & 3) < 2 && n < 512) {
+			void *obj = xen_slab_cache_get(cache, false);
+
+			KUNIT_ASSERT_NOT_NULL(test, obj);
+			held[n++] = obj;
+		} else if (n) {
+			unsigned int i = (r >> 8) % n;
+
+			xen_slab_cache_put(cache, held[i], false);
+			held[i] = held[--n];
+		}
+		if (step % 500 == 0)
+			xen_slab_cache_trim(cache);
+		KUNIT_ASSERT_EQ(test, xen_slab_cache_audit(cache), 0);
+		KUNIT_ASSERT_EQ(test, stats(cache).in_use, (u64)n);
+	}
+	xen_slab_cache_put_bulk(cache, held, n, false);
+	destroy_checked(test, cache, &c);
+}
+
+/* Every CPU gets and puts, half of what it gets is put on another CPU. */
+struct stress {
+	struct xen_slab_cache *cache;
+	void **handoff;		/* one slot per CPU pair, NULL when empty */
+	atomic_t failures;
+	atomic_t running;
+	struct completion done;
+};
+
+static int stress_fn(void *data)
+{
+	struct stress *s = data;
+	unsigned int cpu = raw_smp_processor_id(), peer = (cpu + 1) % nr_cpu_ids;
+	void *mine[32];
+	unsigned int i, n, round;
+
+	for (round = 0; round < 2000; round++) {
+		n = xen_slab_cache_get_bulk(s->cache, mine, 1 + round % 32, false);
+		if (!n)
+			atomic_inc(&s->failures);
+		/* hand one to the next CPU, take what the previous one left */
+		if (n && !cmpxchg(&s->handoff[peer], NULL, mine[n - 1]))
+			n--;
+		for (i = 0; i < n; i++)
+			xen_slab_cache_put(s->cache, mine[i], false);
+		mine[0] = xchg(&s->handoff[cpu], NULL);
+		if (mine[0])
+			xen_slab_cache_put(s->cache, mine[0], false);
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&s->running))
+		complete(&s->done);
+	return 0;
+}
+
+static void xsc_test_concurrent_stress(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 256, 8, 0);
+	struct stress s = {};
+	unsigned int cpu;
+
+	s.cache = xen_slab_cache_create("kunit-stress", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s.cache));
+	s.handoff = kunit_kcalloc(test, nr_cpu_ids, sizeof(void *), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s.handoff);
+	init_completion(&s.done);
+	atomic_set(&s.running, num_online_cpus());
+	for_each_online_cpu(cpu) {
+		struct task_struct *t = kthread_create(stress_fn, &s, "xsc_stress/%u", cpu);
+
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		kthread_bind(t, cpu);
+		wake_up_process(t);
+	}
+	while (!wait_for_completion_timeout(&s.done, HZ / 10))
+		xen_slab_cache_trim(s.cache);
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		if (s.handoff[cpu])
+			xen_slab_cache_put(s.cache, s.handoff[cpu], false);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&s.failures), 0);
+	KUNIT_EXPECT_EQ(test, stats(s.cache).bad_puts, 0ULL);
+	destroy_checked(test, s.cache, &c);
+}
+
+static struct kunit_case xsc_cases[] = {
+	KUNIT_CASE(xsc_test_invalid_args),
+	KUNIT_CASE(xsc_test_lazy_construction),
+	KUNIT_CASE(xsc_test_cap),
+	KUNIT_CASE(xsc_test_page_objects),
+	KUNIT_CASE(xsc_test_multipage_slabs),
+	KUNIT_CASE(xsc_test_caller_lock),
+	KUNIT_CASE(xsc_test_random_with_audit),
+	KUNIT_CASE(xsc_test_concurrent_stress),
+	{}
+};
+
+static struct kunit_suite xsc_suite = {
+	.name = "xen_slab_cache",
+	.test_cases = xsc_cases,
+};
+kunit_test_suite(xsc_suite);
+
+MODULE_DESCRIPTION("KUnit tests of xen_slab_cache");
+MODULE_LICENSE("GPL");

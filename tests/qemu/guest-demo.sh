@@ -1,0 +1,12 @@
+# Runs inside the demo guest (Xen PV dom0): starts traffic on a cache of
+# page-sized rx-buffer-like objects and prints every cache's statistics
+# once a second.
+echo "XSC-DEMO: hypervisor: $(cat /sys/hypervisor/type 2>/dev/null || echo none)"
+echo 1000 > /sys/module/xen_slab_cache/parameters/monitor_period_ms
+insmod /demo/xsc_smoke.ko traffic=1 || { echo "XSC-TEST: not ok demo-traffic"; exit 1; }
+for second in 1 2 3 4 5 6; do
+	sleep 1
+	sed "s/^/XSC-DEMO: t=${second}s /" /sys/kernel/debug/xen_slab_cache/caches
+done
+rmmod xsc_smoke && echo "XSC-TEST: ok demo-traffic"
+rmmod xen_slab_cache && echo "XSC-TEST: ok demo-unload"

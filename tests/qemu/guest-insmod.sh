@@ -1,0 +1,20 @@
+# Runs inside a test guest after /init loaded xen_slab_cache.ko and
+# xsc_smoke.ko (whose checks printed their own XSC-TEST lines).
+# /expect-hypervisor holds "xen" or "none".
+t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
+
+expect=$(cat /expect-hypervisor)
+if [ "$expect" = xen ]; then
+	t hypervisor-is-xen '[ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]'
+else
+	t no-hypervisor '[ "$(cat /sys/hypervisor/type 2>/dev/null)" != xen ]'
+fi
+# The kernel keeps 15 characters of a task name: "xen_slab_monito".
+t monitor-thread-runs 'grep -q "^xen_slab_monito" /proc/[0-9]*/comm'
+t debugfs-lists-caches '[ -r /sys/kernel/debug/xen_slab_cache/caches ]'
+t monitor-period-rejects-0 '! echo 0 > /sys/module/xen_slab_cache/parameters/monitor_period_ms 2>/dev/null'
+t monitor-period-accepts-50 'echo 50 > /sys/module/xen_slab_cache/parameters/monitor_period_ms'
+sleep 1
+t unload-user 'rmmod xsc_smoke'
+t unload-cache-module 'rmmod xen_slab_cache'
+t reload-cache-module 'insmod /modules/xen_slab_cache.ko && rmmod xen_slab_cache'
