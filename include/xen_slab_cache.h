@@ -88,6 +88,9 @@ struct xen_slab_cache_args {
  * @depot_full: full magazines in the depot.
  * @depot_empty: empty magazines in the depot.
  * @bad_puts: puts refused because the pointer was not a busy object of this cache.
+ * @cached: free objects held in per-CPU magazines and the depot (they keep
+ *	their slabs busy until a monitor pass, the shrinker or CPU offline
+ *	returns them).
  */
 struct xen_slab_cache_stats {
 	u64 count;
@@ -111,6 +114,7 @@ struct xen_slab_cache_stats {
 	u64 depot_full;
 	u64 depot_empty;
 	u64 bad_puts;
+	u64 cached;
 };
 
 /**

@@ -574,8 +574,11 @@ TEST_F(CacheFixture, OfflineCpuMagazinesComeBack)
 	ASSERT_EQ(50u, xen_slab_cache_get_bulk(cache, v.data(), 50, false));
 	xen_slab_cache_put_bulk(cache, v.data(), 50, false);
 	EXPECT_EQ(50u, stats_of(cache).put_fast);
+	EXPECT_EQ(50u, stats_of(cache).cached);
+	EXPECT_EQ(0u, stats_of(cache).depot_full) << "50 fit in a loaded and a previous magazine";
 	host::set_online(2, false);
 	xsc_cache_cpu_dead(cache, 2);
+	EXPECT_EQ(0u, stats_of(cache).cached);
 	host::set_cpu(0);
 	xsc_cache_shrink_scan(cache, ~0UL);
 	EXPECT_EQ(0u, stats_of(cache).slabs) << "objects stranded in a dead CPU's magazines";

@@ -6,6 +6,7 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/kthread.h>
@@ -13,6 +14,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include <xen_slab_cache.h>
 
@@ -332,7 +334,62 @@ static void xsc_test_concurrent_stress(struct kunit *test)
 	destroy_checked(test, s.cache, &c);
 }
 
+struct on_cpu_work {
+	struct work_struct work;
+	struct xen_slab_cache *cache;
+	unsigned int n, got;
+};
+
+static void fill_magazines_fn(struct work_struct *work)
+{
+	struct on_cpu_work *w = container_of(work, struct on_cpu_work, work);
+	void *objs[40];
+
+	w->got = xen_slab_cache_get_bulk(w->cache, objs, w->n, false);
+	xen_slab_cache_put_bulk(w->cache, objs, w->got, false);
+}
+
+/*
+ * Objects in the magazines of a CPU that goes offline come back to the
+ * slabs (the original sized its magazine array by online CPUs and never
+ * drained it).
+ */
+static void xsc_test_cpu_offline_drains_magazines(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+	struct on_cpu_work w = { .n = 40 };
+	unsigned int cpu = 1;
+	int ret;
+
+	if (num_online_cpus() < 2 || !cpu_online(cpu))
+		kunit_skip(test, "needs CPU 1 online");
+	w.cache = xen_slab_cache_create("kunit-hotplug", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w.cache));
+	INIT_WORK_ONSTACK(&w.work, fill_magazines_fn);
+	schedule_work_on(cpu, &w.work);
+	flush_work(&w.work);
+	destroy_work_on_stack(&w.work);
+	KUNIT_ASSERT_EQ(test, w.got, 40U);
+	KUNIT_EXPECT_EQ(test, stats(w.cache).cached, 40ULL);
+
+	ret = remove_cpu(cpu);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, stats(w.cache).cached, 0ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(w.cache), 0);
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+
+	/* The CPU is back and works with fresh magazines. */
+	INIT_WORK_ONSTACK(&w.work, fill_magazines_fn);
+	schedule_work_on(cpu, &w.work);
+	flush_work(&w.work);
+	destroy_work_on_stack(&w.work);
+	KUNIT_EXPECT_EQ(test, w.got, 40U);
+	destroy_checked(test, w.cache, &c);
+}
+
 static struct kunit_case xsc_cases[] = {
+	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
 	KUNIT_CASE(xsc_test_invalid_args),
 	KUNIT_CASE(xsc_test_lazy_construction),
 	KUNIT_CASE(xsc_test_cap),

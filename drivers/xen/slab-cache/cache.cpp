@@ -817,6 +817,11 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	s->get_failures = read_once(get_failures_);
 	s->bad_puts = read_once(bad_puts_);
 	{
+		const u64 busy = read_once(busy_);
+
+		s->cached = busy > s->in_use ? busy - s->in_use : 0;
+	}
+	{
 		LockGuard guard(depot_.lock);
 
 		s->depot_full = depot_.full.length;

@@ -157,12 +157,12 @@ static int xsc_caches_show(struct seq_file *m, void *unused)
 	list_for_each_entry(entry, &xsc_caches, node) {
 		xen_slab_cache_get_stats(entry->cache, &s);
 		seq_printf(m,
-			   "%s: Count = %llu, Reservation = %llu, Objects = %llu / %llu, Slabs = %llu / %llu, Cap = %llu, Pages = %llu, Slab = %llu x order %llu, Ctor = %llu (%llu failed), Dtor = %llu, Get = %llu fast / %llu slow (%llu failed), Put = %llu fast / %llu slow (%llu refused), Depot = %llu full / %llu empty\n",
+			   "%s: Count = %llu, Reservation = %llu, Objects = %llu / %llu, Slabs = %llu / %llu, Cap = %llu, Pages = %llu, Slab = %llu x order %llu, Ctor = %llu (%llu failed), Dtor = %llu, Get = %llu fast / %llu slow (%llu failed), Put = %llu fast / %llu slow (%llu refused), Depot = %llu full / %llu empty, Cached = %llu\n",
 			   xsc_cache_name(entry->cache), s.count, s.reservation, s.in_use,
 			   s.in_use_max, s.slabs, s.slabs_max, s.cap, s.pages, s.slab_objects,
 			   s.slab_order, s.ctor_calls, s.ctor_failures, s.dtor_calls, s.get_fast,
 			   s.get_slow, s.get_failures, s.put_fast, s.put_slow, s.bad_puts,
-			   s.depot_full, s.depot_empty);
+			   s.depot_full, s.depot_empty, s.cached);
 	}
 	mutex_unlock(&xsc_caches_lock);
 	return 0;
