@@ -8,7 +8,10 @@
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/interrupt.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/random.h>
@@ -388,7 +391,83 @@ static void xsc_test_cpu_offline_drains_magazines(struct kunit *test)
 	destroy_checked(test, w.cache, &c);
 }
 
+/* Gets and puts from hard interrupt context (an hrtimer) and from softirq (a tasklet). */
+struct irq_ctx {
+	struct hrtimer timer;
+	struct tasklet_struct tasklet;
+	struct xen_slab_cache *cache;
+	void *held[8];
+	atomic_t hard_rounds, soft_rounds, failures;
+};
+
+/* The timer owns held[0..3], the tasklet held[4..7]. */
+static void irq_round(struct irq_ctx *x, unsigned int first, unsigned int round)
+{
+	void **slot = &x->held[first + round % 4];
+
+	if (*slot) {
+		xen_slab_cache_put(x->cache, *slot, false);
+		*slot = NULL;
+	} else {
+		*slot = xen_slab_cache_get(x->cache, false);
+		if (!*slot)
+			atomic_inc(&x->failures);
+	}
+}
+
+static enum hrtimer_restart irq_timer_fn(struct hrtimer *timer)
+{
+	struct irq_ctx *x = container_of(timer, struct irq_ctx, timer);
+	unsigned int round = atomic_inc_return(&x->hard_rounds);
+
+	WARN_ON_ONCE(!in_hardirq());
+	irq_round(x, 0, round);
+	if (round >= 200)
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(200 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void irq_tasklet_fn(struct tasklet_struct *t)
+{
+	struct irq_ctx *x = from_tasklet(x, t, tasklet);
+
+	irq_round(x, 4, atomic_inc_return(&x->soft_rounds));
+}
+
+static void xsc_test_irq_contexts(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 128, 4, 0);
+	struct irq_ctx *x = kunit_kzalloc(test, sizeof(*x), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	x->cache = xen_slab_cache_create("kunit-irq", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(x->cache));
+	hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	x->timer.function = irq_timer_fn;
+	tasklet_setup(&x->tasklet, irq_tasklet_fn);
+	hrtimer_start(&x->timer, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
+	for (i = 0; i < 200; i++) {
+		tasklet_schedule(&x->tasklet);
+		usleep_range(100, 200);
+	}
+	while (atomic_read(&x->hard_rounds) < 200)
+		msleep(1);
+	hrtimer_cancel(&x->timer);
+	tasklet_kill(&x->tasklet);
+	for (i = 0; i < ARRAY_SIZE(x->held); i++) {
+		if (x->held[i])
+			xen_slab_cache_put(x->cache, x->held[i], false);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&x->failures), 0);
+	KUNIT_EXPECT_GE(test, atomic_read(&x->soft_rounds), 1);
+	destroy_checked(test, x->cache, &c);
+}
+
 static struct kunit_case xsc_cases[] = {
+	KUNIT_CASE(xsc_test_irq_contexts),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
 	KUNIT_CASE(xsc_test_invalid_args),
 	KUNIT_CASE(xsc_test_lazy_construction),
