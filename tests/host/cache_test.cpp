@@ -346,12 +346,18 @@ TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
 	EXPECT_EQ(1u, stats_of(cache).in_use);
 	EXPECT_EQ(warnings + 1, host::warning_count()) << "one warning per cache";
 
+	// An immediate double put is caught at the magazine.
+	xen_slab_cache_put(cache, a, false);
+	xen_slab_cache_put(cache, a, false);
+	EXPECT_EQ(5u, stats_of(cache).bad_puts);
+	a = xen_slab_cache_get(cache, false);
+
 	// A double put is caught once the object is back in its slab.
 	xen_slab_cache_put(cache, a, false);
 	for (unsigned cpu = 0; cpu < kCpus; cpu++)
 		xsc_cache_cpu_dead(cache, cpu);
 	xen_slab_cache_put(cache, a, false);
-	EXPECT_EQ(5u, stats_of(cache).bad_puts);
+	EXPECT_EQ(6u, stats_of(cache).bad_puts);
 	EXPECT_EQ(0u, stats_of(cache).in_use);
 	EXPECT_EQ(0, xen_slab_cache_audit(cache));
 

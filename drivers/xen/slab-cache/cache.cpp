@@ -235,6 +235,15 @@ bool Cache::push(CpuCache &cc, void *object)
 	return true;
 }
 
+// A put of the object this CPU put last is a double put (the cheap check
+// SLUB's freelist hardening also makes); older ones are not caught here.
+bool Cache::on_top(CpuCache &cc, void *object)
+{
+	const Magazine *m = cc.loaded;
+
+	return m->count && const_cast<Magazine *>(m)->objects()[m->count - 1] == object;
+}
+
 // The slab of a busy object of this cache, or nullptr.  Needs the RCU read
 // side of a CPU section or the slab lock.
 Slab *Cache::lookup(void *object) const
@@ -285,7 +294,7 @@ void Cache::put(void *object, bool locked)
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		if (xsc_unlikely(!lookup(object))) {
+		if (xsc_unlikely(!lookup(object) || on_top(cc, object))) {
 			bad_put(object);
 			return;
 		}
@@ -346,7 +355,7 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		for (; i < n; i++) {
-			if (xsc_unlikely(!lookup(objects[i]))) {
+			if (xsc_unlikely(!lookup(objects[i]) || on_top(cc, objects[i]))) {
 				bad_put(objects[i]);
 				continue;
 			}

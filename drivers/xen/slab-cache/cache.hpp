@@ -65,6 +65,7 @@ private:
 	bool load_nonempty(CpuCache &cc);
 	bool push(CpuCache &cc, void *object);
 	void *pop(CpuCache &cc);
+	static bool on_top(CpuCache &cc, void *object);
 
 	// Slab layer.
 	unsigned slab_get(void **objects, unsigned n, bool locked);
