@@ -244,9 +244,9 @@ bool Cache::on_top(CpuCache &cc, void *object)
 	return m->count && const_cast<Magazine *>(m)->objects()[m->count - 1] == object;
 }
 
-// The slab of a busy object of this cache, or nullptr.  Needs the RCU read
-// side of a CPU section or the slab lock.
-Slab *Cache::lookup(void *object) const
+// The slab of a busy object of this cache and the object's slot, or nullptr.
+// Needs the RCU read side of a CPU section or the slab lock.
+Slab *Cache::lookup(void *object, unsigned *slot_out) const
 {
 	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
 	long slot;
@@ -256,6 +256,8 @@ Slab *Cache::lookup(void *object) const
 	slot = geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base));
 	if (slot < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(slot)))
 		return nullptr;
+	if (slot_out)
+		*slot_out = static_cast<unsigned>(slot);
 	return slab;
 }
 
@@ -294,7 +296,7 @@ void Cache::put(void *object, bool locked)
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		if (xsc_unlikely(!lookup(object) || on_top(cc, object))) {
+		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object))) {
 			bad_put(object);
 			return;
 		}
@@ -355,7 +357,7 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		for (; i < n; i++) {
-			if (xsc_unlikely(!lookup(objects[i]) || on_top(cc, objects[i]))) {
+			if (xsc_unlikely(!lookup(objects[i], nullptr) || on_top(cc, objects[i]))) {
 				bad_put(objects[i]);
 				continue;
 			}
@@ -402,13 +404,11 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 // Frees the slot of @object if it is a busy slot of this cache.  Slab lock held.
 bool Cache::release_slot(void *object)
 {
-	Slab *slab = lookup(object);
 	unsigned slot;
+	Slab *slab = lookup(object, &slot);
 
 	if (!slab)
 		return false;
-	slot = static_cast<unsigned>(
-		geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base)));
 	Slab::clear(slab->busy_bits(), slot);
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);
@@ -446,9 +446,8 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 			continue;
 		}
 		if (unconstructed & (1ULL << k)) {
-			Slab *slab = lookup(object);
-			const unsigned slot = static_cast<unsigned>(geometry_.slot_of(
-				reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base)));
+			unsigned slot;
+			Slab *slab = lookup(object, &slot);
 
 			Slab::set(slab->constructed_bits(geometry_), slot);
 			slab->constructed++;

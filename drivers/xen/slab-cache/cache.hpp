@@ -77,7 +77,7 @@ private:
 	Slab *detach_empty_slab(u64 keep);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
-	Slab *lookup(void *object) const;
+	Slab *lookup(void *object, unsigned *slot) const;
 
 	// Monitor work.
 	void flush_cpus(bool idle_only);
