@@ -366,6 +366,27 @@ TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
 	xen_slab_cache_destroy(other);
 }
 
+TEST_F(CacheFixture, StrictPutsCatchEveryDoublePut)
+{
+	host::set_strict_puts(true);
+	make(args(64));
+	host::set_strict_puts(false);
+	void *o[10];
+	ASSERT_EQ(10u, xen_slab_cache_get_bulk(cache, o, 10, false));
+	xen_slab_cache_put_bulk(cache, o, 10, false);
+	EXPECT_EQ(0u, stats_of(cache).cached);
+	// Puts of objects that are free, in any order, are all refused.
+	xen_slab_cache_put(cache, o[3], false);
+	xen_slab_cache_put_bulk(cache, o, 10, false);
+	EXPECT_EQ(11u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	void *p = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, p);
+	xen_slab_cache_put(cache, p, false);
+	EXPECT_EQ(0u, stats_of(cache).get_fast + stats_of(cache).put_fast);
+}
+
 // The original found an object's slab by page-aligning its address, which is
 // wrong when a slab spans pages; here every size finds its slab.
 TEST_F(CacheFixture, ObjectsOfMultiPageSlabsGoBackToTheirSlab)

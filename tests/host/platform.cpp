@@ -34,6 +34,7 @@ std::atomic<long> page_allocs{ 0 };
 std::atomic<long> pages_live{ 0 };
 std::atomic<long> fail_every{ 0 };
 std::atomic<long> fail_counter{ 0 };
+std::atomic<int> strict_puts{ 0 };
 
 std::mutex registry_mutex;
 std::vector<xen_slab_cache *> registry;
@@ -84,6 +85,11 @@ long warning_count()
 long live_pages()
 {
 	return pages_live.load();
+}
+
+void set_strict_puts(bool on)
+{
+	strict_puts = on;
 }
 
 void fail_allocations_every(long n)
@@ -241,6 +247,11 @@ void xsc_warn(const char *cache, const char *what, long value)
 {
 	warnings++;
 	fprintf(stderr, "WARNING: xen_slab_cache %s: %s (%ld)\n", cache, what, value);
+}
+
+int xsc_strict_puts(void)
+{
+	return strict_puts.load();
 }
 
 void xsc_might_sleep(void)

@@ -63,6 +63,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	if (!Geometry::compute(args_.size, args_.align, &geometry_))
 		return -XSC_EINVAL;
 	magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+	strict_puts_ = xsc_strict_puts() != 0;
 	slabs_.init(&geometry_);
 
 	index_ = xsc_index_alloc();
@@ -209,6 +210,10 @@ bool Cache::push(CpuCache &cc, void *object)
 {
 	Magazine *empty;
 
+	// Strict puts: every put reaches the slab bitmaps, where a double put
+	// is always seen; with the magazines left empty, gets go there too.
+	if (xsc_unlikely(strict_puts_))
+		return false;
 	if (xsc_unlikely(cc.loaded->full())) {
 		if (!cc.previous->count) {
 			swap(cc.loaded, cc.previous);

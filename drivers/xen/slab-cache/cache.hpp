@@ -102,6 +102,7 @@ private:
 	xen_slab_cache_args args_;
 	Geometry geometry_;
 	unsigned magazine_capacity_;
+	bool strict_puts_; // bypass the magazines (xsc_strict_puts() at creation)
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
 	void *cpus_memory_;

@@ -26,6 +26,16 @@ static const struct kernel_param_ops monitor_period_ops = {
 module_param_cb(monitor_period_ms, &monitor_period_ops, &monitor_period_ms, 0644);
 MODULE_PARM_DESC(monitor_period_ms, "Monitor pass period in milliseconds (10 .. 3600000, default 5000)");
 
+static bool strict_puts;
+module_param(strict_puts, bool, 0644);
+MODULE_PARM_DESC(strict_puts,
+		 "Caches created while set bypass the per-CPU magazines, so that every double put is caught (slow; for debugging)");
+
+int xsc_strict_puts(void)
+{
+	return READ_ONCE(strict_puts);
+}
+
 struct xsc_entry {
 	struct list_head node;
 	struct xen_slab_cache *cache;

@@ -68,6 +68,9 @@ int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
 /* A kernel warning with a backtrace: "xen_slab_cache <cache>: <what> (<value>)". */
 void xsc_warn(const char *cache, const char *what, long value);
 
+/* Non-zero: caches created now bypass their magazines (debugging double puts). */
+int xsc_strict_puts(void);
+
 /* Annotates code that may sleep. */
 void xsc_might_sleep(void);
 
