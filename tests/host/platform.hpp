@@ -14,8 +14,8 @@ void set_cpu(unsigned cpu);     // the "CPU" the calling thread runs on
 void set_online(unsigned cpu, bool online);
 long warning_count();
 long live_pages();
-void fail_allocations_every(long n);
-void set_strict_puts(bool on);    // for caches created afterwards // 0: never; n: every n-th page or metadata allocation
+void fail_allocations_every(long n); // 0: never; n: every n-th page or metadata allocation
+void set_strict_puts(bool on);       // for caches created afterwards
 
 } // namespace host
 

@@ -244,9 +244,9 @@ bool Cache::push(CpuCache &cc, void *object)
 // SLUB's freelist hardening also makes); older ones are not caught here.
 bool Cache::on_top(CpuCache &cc, void *object)
 {
-	const Magazine *m = cc.loaded;
+	Magazine *m = cc.loaded;
 
-	return m->count && const_cast<Magazine *>(m)->objects()[m->count - 1] == object;
+	return m->count && m->objects()[m->count - 1] == object;
 }
 
 // The slab of a busy object of this cache and the object's slot, or nullptr.
