@@ -8,8 +8,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/demo
 bash "$top/scripts/install-deps.sh"
 
-kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
-ver=${kernel#/boot/vmlinuz-}
+ver=$(sh "$top/scripts/debian-kernel.sh")
 rm -rf "$out"
 mkdir -p "$out/tree"
 (cd "$top" && tar -cf - Kbuild drivers include scripts tests/smoke) | tar -xf - -C "$out/tree"

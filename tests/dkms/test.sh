@@ -29,7 +29,7 @@ failed=0
 ok()     { echo "ok dkms/$1"; }
 not_ok() { echo "not ok dkms/$1 # $2"; failed=1; }
 
-kver=$(ls -1 /boot/vmlinuz-* 2>/dev/null | sed 's|^/boot/vmlinuz-||' | sort -V | tail -n1 || true)
+kver=$(sh "$(dirname "$0")/../../scripts/debian-kernel.sh" || true)
 if [[ -z $kver ]]; then
 	for s in add build install installed-file modinfo remove; do
 		not_ok "$s" "no /boot/vmlinuz-* found"

@@ -11,9 +11,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-kernel=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
-[ -n "$kernel" ] || { echo "# selftest: no /boot/vmlinuz-*"; exit 1; }
-kbuild=/lib/modules/${kernel#/boot/vmlinuz-}/build
+ver=$(sh "$top/scripts/debian-kernel.sh") || { echo "# selftest: no /boot/vmlinuz-*"; exit 1; }
+kbuild=/lib/modules/$ver/build
 
 work=$(mktemp -d)
 keep=''

@@ -53,10 +53,9 @@ trap '[ -z "$qpid" ] || kill "$qpid" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 debian_kernel() {
-	local k
-	k=$(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1)
-	[ -n "$k" ] || { echo "run-guest: no /boot/vmlinuz-* (linux-image-amd64)" >&2; exit 2; }
-	echo "$k"
+	local ver
+	ver=$(sh "$top/scripts/debian-kernel.sh") || exit 2
+	echo "/boot/vmlinuz-$ver"
 }
 
 # kunit.py from the KUnit build next to the kernel, else from an unpacked
