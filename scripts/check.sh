@@ -27,8 +27,6 @@ step() {
 	fi
 }
 
-debian_kernel() { find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -V | tail -n 1; }
-
 # copy_tree DIR: the sources, so that each kernel gets its own objects.
 copy_tree() {
 	rm -rf "$1"
@@ -39,12 +37,18 @@ copy_tree() {
 
 host_tests() {
 	make -C "$top/tests/host" all >&2 || return 1
-	local b rc=0
+	local b brc rc=0
 	for b in asan tsan; do
-		TSAN_OPTIONS=halt_on_error=1 "$top/build/host/cache_test.$b" >"$out/host-$b.log" 2>&1 || rc=1
+		brc=0
+		TSAN_OPTIONS=halt_on_error=1 "$top/build/host/cache_test.$b" >"$out/host-$b.log" 2>&1 || brc=1
 		sed -n "s/^\[       OK \] \([^ ]*\).*/ok host-$b\/\1/p; s/^\[  FAILED  \] \([^ ]*\) (.*/not ok host-$b\/\1/p" "$out/host-$b.log"
-		grep -q 'Sanitizer' "$out/host-$b.log" && { echo "not ok host-$b/sanitizer-clean"; rc=1; }
-		[ $rc -eq 0 ] && echo "ok host-$b/exit-status"
+		grep -q 'Sanitizer' "$out/host-$b.log" && { echo "not ok host-$b/sanitizer-clean"; brc=1; }
+		if [ $brc -eq 0 ]; then
+			echo "ok host-$b/exit-status"
+		else
+			echo "not ok host-$b/exit-status"
+			rc=1
+		fi
 	done
 	return $rc
 }
@@ -75,9 +79,8 @@ check_ko() {
 }
 
 build_debian() {
-	local kernel ver dir
-	kernel=$(debian_kernel)
-	ver=${kernel#/boot/vmlinuz-}
+	local ver dir
+	ver=$(sh "$top/scripts/debian-kernel.sh") || return 1
 	dir=$out/tree-debian
 	copy_tree "$dir"
 	if make -C "/lib/modules/$ver/build" M="$dir" W=1 modules >"$out/build-debian.log" 2>&1; then
