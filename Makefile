@@ -3,7 +3,6 @@
 # xen-slab-cache.  `make` builds the modules against KDIR; `make check` runs
 # every test; `make demo` boots Xen in QEMU and shows a cache at work.
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
-KVER ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 
 .PHONY: all modules clean install load unload check demo host-test
 
@@ -16,9 +15,10 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	rm -rf build
 
-install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(KVER)
+# Only the cache module is installed, not the test modules beside it;
+# modules_install runs depmod.
+install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen/slab-cache modules modules_install
 
 load: modules
 	insmod drivers/xen/slab-cache/xen_slab_cache.ko
