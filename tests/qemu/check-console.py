@@ -8,6 +8,12 @@ Prints `ok NAME/test` or `not ok NAME/test # reason` per test, anything else
 as `# ` lines. Results come from `XSC-TEST: ok|not ok <test> [reason]` lines,
 from KUnit KTAP (through `kunit.py parse --json`) and from a final console
 check (oops, WARN, KASAN, lockdep, kmemleak, failed insmod, no XSC-DONE).
+
+A test that provokes a report on purpose announces it first with a line
+`XSC-EXPECT: WARN <text>` or `XSC-EXPECT: KASAN <text>`.  The next WARN
+whose message (or KASAN report whose headline) contains <text> is then
+expected: it is left out of every other check, and an announced report
+that never comes is a failure (`NAME/expected-reports`).
 Exit status 0 iff all results are ok and there is one besides the console.
 """
 import argparse
@@ -56,6 +62,54 @@ SUITE_HEADER = re.compile(r'^ {4}KTAP version \d+\s*$')
 TOP_HEADER = re.compile(r'^K?TAP version \d+\s*$')
 PLAN = re.compile(r'^1\.\.\d+\s*$')
 SUITE_RESULT = re.compile(r'^(ok|not ok) \d+ (.*)$')
+
+
+EXPECT = re.compile(r'XSC-EXPECT: (WARN|KASAN) (.+)$')
+WARN_START = re.compile(r'^-+\[ cut here \]-+$')
+WARN_END = re.compile(r'---\[ end trace [0-9a-f]+ \]---')
+KASAN_RULE = re.compile(r'^={40,}$')
+
+
+def report_blocks(lines):
+    """Yield (kind, first, last) for each WARN and KASAN report."""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        kind, end = None, None
+        if WARN_START.match(line):
+            kind, end = 'WARN', WARN_END
+        elif KASAN_RULE.match(line) and i + 1 < len(lines) and 'BUG: KASAN:' in lines[i + 1]:
+            kind, end = 'KASAN', KASAN_RULE
+        if kind is None:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(lines) and not end.search(lines[j]):
+            j += 1
+        if j == len(lines):  # unterminated: not a report we can vouch for
+            return
+        yield kind, i, j
+        i = j + 1
+
+
+def drop_expected(lines):
+    """Remove the reports that tests announced; return (lines, met, unmet).
+
+    Each report is matched with the oldest announcement before it of its
+    kind whose text is in the report's first lines."""
+    marks = [(i, m.group(1), m.group(2).strip()) for i, l in enumerate(lines)
+             for m in [EXPECT.search(l)] if m]
+    drop, met = set(), []
+    for kind, first, last in report_blocks(lines):
+        head = ' '.join(lines[first:min(last, first + 4)])
+        for mark in marks:
+            at, mkind, text = mark
+            if at < first and mark not in met and mkind == kind and text in head:
+                met.append(mark)
+                drop.update(range(first, last + 1))
+                break
+    unmet = [m for m in marks if m not in met]
+    return [l for i, l in enumerate(lines) if i not in drop], met, unmet
 
 
 def normalise(raw):
@@ -169,7 +223,7 @@ def kunit_results(lines, kunit_py, name):
 def console_check(lines, qemu_rc, timeout, stuck):
     """Return (ok, reason, index of first bad line)."""
     for i, line in enumerate(lines):
-        if 'XSC-TEST:' in line:
+        if 'XSC-TEST:' in line or 'XSC-EXPECT:' in line:
             continue
         bad = XEN_BAD if line.startswith('(XEN)') else KERNEL_BAD
         if bad.search(line):
@@ -201,8 +255,14 @@ def main():
 
     with open(args.log, 'rb') as f:
         lines = normalise(f.read().decode('utf-8', 'replace'))
+    lines, met, unmet = drop_expected(lines)
 
     results = []
+    if met or unmet:
+        for _, kind, text in met:
+            print(f'# expected {kind} seen: {text}')
+        why = '; '.join(f'announced {k} "{t}" never came' for _, k, t in unmet)
+        results.append((not unmet, 'expected-reports', why))
     for line in lines:
         m = XSC_TEST.search(line)
         if m:
