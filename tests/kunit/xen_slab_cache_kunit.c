@@ -10,6 +10,7 @@
 #include <linux/cpumask.h>
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/kthread.h>
@@ -466,6 +467,296 @@ static void xsc_test_irq_contexts(struct kunit *test)
 	destroy_checked(test, x->cache, &c);
 }
 
+
+/*
+ * Writes @val to the file at @path (a sysctl or a module parameter), as a
+ * shell's "echo val > path" would.
+ */
+static int write_file(const char *path, const char *val)
+{
+	struct file *f = filp_open(path, O_WRONLY, 0);
+	loff_t pos = 0;
+	ssize_t n;
+
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	n = kernel_write(f, val, strlen(val), &pos);
+	filp_close(f, NULL);
+	return n < 0 ? (int)n : 0;
+}
+
+#define PERIOD_PARAM "/sys/module/xen_slab_cache/parameters/monitor_period_ms"
+
+/* Runs every shrinker in the system, as memory pressure would. */
+static void drop_slab_caches(struct kunit *test)
+{
+	KUNIT_ASSERT_EQ(test, write_file("/proc/sys/vm/drop_caches", "2"), 0);
+}
+
+/* Gets @n objects and puts them back: the cache grows, then idles. */
+static void grow_and_idle(struct kunit *test, struct xen_slab_cache *cache, unsigned int n)
+{
+	void **objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(cache, objs, n, false), n);
+	xen_slab_cache_put_bulk(cache, objs, n, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 0ULL);
+}
+
+/*
+ * The shrinker (driven by the kernel, through drop_caches) returns empty
+ * slabs above the reservation, never goes below it, and on an idle cache
+ * that it has already shrunk does no work at all.
+ */
+static void xsc_test_shrinker(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 256, 100, 0);
+	struct xen_slab_cache_stats before, after, again;
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-shrink", &a);
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	grow_and_idle(test, cache, 4000);
+	before = stats(cache);
+	KUNIT_EXPECT_GE(test, before.count, 4000ULL);
+
+	drop_slab_caches(test);
+	after = stats(cache);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	KUNIT_EXPECT_GE(test, after.count, 100ULL);
+	/* Beyond the reservation, only objects in per-CPU magazines pin slabs. */
+	KUNIT_EXPECT_LE(test, after.count, 100 + after.slab_objects * (1 + after.cached));
+	KUNIT_EXPECT_LT(test, after.slabs, before.slabs);
+	KUNIT_EXPECT_GT(test, after.dtor_calls, before.dtor_calls);
+
+	for (i = 0; i < 10; i++)
+		drop_slab_caches(test);
+	again = stats(cache);
+	KUNIT_EXPECT_EQ(test, again.count, after.count);
+	KUNIT_EXPECT_EQ(test, again.slabs, after.slabs);
+	KUNIT_EXPECT_EQ(test, again.dtor_calls, after.dtor_calls);
+	KUNIT_EXPECT_EQ(test, again.cached, after.cached);
+	destroy_checked(test, cache, &c);
+}
+
+/* A reservation larger than what is free: the shrinker leaves all of it. */
+static void xsc_test_shrinker_keeps_reservation(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 512, 3000, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-shrink-res", &a);
+	u64 dtors;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	grow_and_idle(test, cache, 2000);
+	dtors = stats(cache).dtor_calls;
+	drop_slab_caches(test);
+	KUNIT_EXPECT_GE(test, stats(cache).count, 3000ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).dtor_calls, dtors);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	destroy_checked(test, cache, &c);
+}
+
+/*
+ * The monitor thread at a 20 ms period: an idle cache's magazines go back
+ * to its slabs, and its empty slabs are freed down to the reservation
+ * (halving per pass, keeping one slab); dtors run in process context.
+ */
+static void xsc_test_monitor_short_period(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 128, 8, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-monitor", &a);
+	struct xen_slab_cache_stats s;
+	int waited;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	grow_and_idle(test, cache, 3000);
+	KUNIT_EXPECT_GT(test, stats(cache).cached, 0ULL);
+	KUNIT_ASSERT_EQ(test, write_file(PERIOD_PARAM, "20"), 0);
+	for (waited = 0; waited < 10000; waited += 50) {
+		s = stats(cache);
+		if (!s.cached && s.slabs == 1)
+			break;
+		msleep(50);
+	}
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "5000"), 0);
+	s = stats(cache);
+	KUNIT_EXPECT_EQ(test, s.cached, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.slabs, 1ULL);
+	KUNIT_EXPECT_GE(test, s.count, 8ULL);
+	KUNIT_EXPECT_EQ(test, s.in_use, 0ULL);
+	KUNIT_EXPECT_GT(test, s.dtor_calls, 0ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	destroy_checked(test, cache, &c);
+}
+
+/* Module parameters out of range are refused and change nothing. */
+static void xsc_test_module_params(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "9"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "3600001"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "-1"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "soon"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "3600000"), 0);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "5000"), 0);
+}
+
+/*
+ * Misuse.  Each case provokes exactly one WARN, announced to the console
+ * checker first (tests/qemu/check-console.py), and then checks that the
+ * bad call was refused and the cache is still consistent.
+ */
+#define EXPECT_WARN(text) pr_info("XSC-EXPECT: WARN " text "\n")
+
+static void xsc_test_bad_put_foreign(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-foreign", &a);
+	u64 stack_word = 0;
+	void *obj, *heap;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	obj = xen_slab_cache_get(cache, false);
+	heap = kunit_kmalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+
+	EXPECT_WARN("xen_slab_cache kunit-foreign: put of a pointer that is not a busy object");
+	xen_slab_cache_put(cache, heap, false);
+	/* Once: these are counted but do not warn again. */
+	xen_slab_cache_put(cache, &stack_word, false);
+	xen_slab_cache_put(cache, (char *)obj + 8, false);
+	xen_slab_cache_put(cache, NULL, false);
+	xen_slab_cache_put_bulk(cache, &heap, 1, false);
+
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 5ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 1ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	xen_slab_cache_put(cache, obj, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 5ULL);
+	destroy_checked(test, cache, &c);
+}
+
+static void xsc_test_double_put(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-double", &a);
+	void *x, *y;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	x = xen_slab_cache_get(cache, false);
+	y = xen_slab_cache_get(cache, false);
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	KUNIT_ASSERT_NOT_NULL(test, y);
+
+	/* Twice in a row: the object is on top of this CPU's magazine. */
+	EXPECT_WARN("xen_slab_cache kunit-double: put of a pointer that is not a busy object");
+	xen_slab_cache_put(cache, x, false);
+	xen_slab_cache_put(cache, x, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 1ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 1ULL);
+
+	/* Once the monitor has returned it to its slab (two idle passes). */
+	xen_slab_cache_put(cache, y, false);
+	xen_slab_cache_trim(cache);
+	xen_slab_cache_trim(cache);
+	KUNIT_EXPECT_EQ(test, stats(cache).cached, 0ULL);
+	xen_slab_cache_put(cache, y, false);
+	xen_slab_cache_put_bulk(cache, &x, 1, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 3ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 0ULL);
+
+	/* Both objects are still good and each is handed out once. */
+	x = xen_slab_cache_get(cache, false);
+	y = xen_slab_cache_get(cache, false);
+	KUNIT_EXPECT_PTR_NE(test, x, y);
+	KUNIT_EXPECT_EQ(test, *(u64 *)x, MAGIC);
+	KUNIT_EXPECT_EQ(test, *(u64 *)y, MAGIC);
+	xen_slab_cache_put(cache, x, false);
+	xen_slab_cache_put(cache, y, false);
+	destroy_checked(test, cache, &c);
+}
+
+static void xsc_test_put_wrong_cache(struct kunit *test)
+{
+	struct counters ca, cb;
+	struct xen_slab_cache_args a = make_args(&ca, 64, 0, 0);
+	struct xen_slab_cache_args b = make_args(&cb, 64, 0, 0);
+	struct xen_slab_cache *cache_a = xen_slab_cache_create("kunit-right", &a);
+	struct xen_slab_cache *cache_b = xen_slab_cache_create("kunit-wrong", &b);
+	void *x;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache_a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache_b));
+	x = xen_slab_cache_get(cache_a, false);
+	KUNIT_ASSERT_NOT_NULL(test, x);
+
+	EXPECT_WARN("xen_slab_cache kunit-wrong: put of a pointer that is not a busy object");
+	xen_slab_cache_put(cache_b, x, false);
+	KUNIT_EXPECT_EQ(test, stats(cache_b).bad_puts, 1ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache_a).in_use, 1ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache_a), 0);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache_b), 0);
+	xen_slab_cache_put(cache_a, x, false);
+	destroy_checked(test, cache_a, &ca);
+	destroy_checked(test, cache_b, &cb);
+}
+
+static void xsc_test_locked_without_callbacks(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-locked", &a);
+	void *x;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	/* The cache takes its own lock all the same. */
+	EXPECT_WARN("xen_slab_cache kunit-locked: locked == true on a cache without lock callbacks");
+	x = xen_slab_cache_get(cache, true);
+	KUNIT_EXPECT_NOT_NULL(test, x);
+	if (x)
+		xen_slab_cache_put(cache, x, false);
+	destroy_checked(test, cache, &c);
+}
+
+/*
+ * Destroy with objects in use: one WARN with the count; free slabs are
+ * freed (their objects destructed), the busy ones leaked, not freed: the
+ * objects stay writable (KASAN would report a write to a freed page).
+ */
+static void xsc_test_destroy_busy(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 2048, 0, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-busy", &a);
+	void *objs[40], *held[3];
+	u64 slab_objects;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(cache, objs, 40, false), 40U);
+	slab_objects = stats(cache).slab_objects;
+	/* Keep the first three (one slab); everything else goes back. */
+	memcpy(held, objs, sizeof(held));
+	xen_slab_cache_put_bulk(cache, objs + 3, 37, false);
+
+	EXPECT_WARN("xen_slab_cache kunit-busy: destroyed with objects in use, leaking their slabs (3)");
+	xen_slab_cache_destroy(cache);
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, *(u64 *)held[i], MAGIC);
+		memset(held[i], 0x5a, 2048);
+	}
+	/* Every constructed object of the freed slabs was destructed. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.bad_dtor), 0);
+	KUNIT_EXPECT_GE(test, (u64)atomic_read(&c.dtor), 40 - 3 * slab_objects);
+	KUNIT_EXPECT_LE(test, atomic_read(&c.dtor), 37);
+}
+
 static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_irq_contexts),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
@@ -484,7 +775,35 @@ static struct kunit_suite xsc_suite = {
 	.name = "xen_slab_cache",
 	.test_cases = xsc_cases,
 };
-kunit_test_suite(xsc_suite);
+
+static struct kunit_case xsc_reclaim_cases[] = {
+	KUNIT_CASE(xsc_test_shrinker),
+	KUNIT_CASE(xsc_test_shrinker_keeps_reservation),
+	KUNIT_CASE(xsc_test_monitor_short_period),
+	KUNIT_CASE(xsc_test_module_params),
+	{}
+};
+
+static struct kunit_suite xsc_reclaim_suite = {
+	.name = "xen_slab_cache_reclaim",
+	.test_cases = xsc_reclaim_cases,
+};
+
+static struct kunit_case xsc_misuse_cases[] = {
+	KUNIT_CASE(xsc_test_bad_put_foreign),
+	KUNIT_CASE(xsc_test_double_put),
+	KUNIT_CASE(xsc_test_put_wrong_cache),
+	KUNIT_CASE(xsc_test_locked_without_callbacks),
+	KUNIT_CASE(xsc_test_destroy_busy),
+	{}
+};
+
+static struct kunit_suite xsc_misuse_suite = {
+	.name = "xen_slab_cache_misuse",
+	.test_cases = xsc_misuse_cases,
+};
+
+kunit_test_suites(&xsc_suite, &xsc_reclaim_suite, &xsc_misuse_suite);
 
 MODULE_DESCRIPTION("KUnit tests of xen_slab_cache");
 MODULE_LICENSE("GPL");
