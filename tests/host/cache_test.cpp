@@ -366,6 +366,51 @@ TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
 	xen_slab_cache_destroy(other);
 }
 
+#ifdef XSC_POISON
+// Checked builds poison free objects: a double put of an object that sits
+// in a magazine (not on top) is refused too, and every double put leaves
+// the cache consistent.
+TEST_F(CacheFixture, CheckedBuildCatchesDoublePutsInsideMagazines)
+{
+	make(args(64));
+	void *o[8];
+	ASSERT_EQ(8u, xen_slab_cache_get_bulk(cache, o, 8, false));
+	xen_slab_cache_put_bulk(cache, o, 8, false);
+	EXPECT_GT(stats_of(cache).cached, 0u);
+	xen_slab_cache_put(cache, o[2], false);
+	xen_slab_cache_put_bulk(cache, o + 4, 2, false);
+	EXPECT_EQ(3u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	// Each object is handed out once, constructed and unpoisoned.
+	void *p[8];
+	ASSERT_EQ(8u, xen_slab_cache_get_bulk(cache, p, 8, false));
+	std::set<void *> distinct(p, p + 8);
+	EXPECT_EQ(8u, distinct.size());
+	for (void *q : p) {
+		uint64_t v;
+
+		memcpy(&v, q, sizeof(v));
+		EXPECT_EQ(kMagic, v);
+	}
+	xen_slab_cache_put_bulk(cache, p, 8, false);
+}
+
+TEST_F(CacheFixture, CheckedBuildReportsUseAfterPut)
+{
+	make(args(64));
+	void *a = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, a);
+	xen_slab_cache_put(cache, a, false);
+	EXPECT_DEATH(*static_cast<volatile char *>(a) = 1, "use-after-poison");
+	// A slot never handed out is poisoned as well.
+	void *b = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, b);
+	EXPECT_DEATH(*(static_cast<volatile char *>(b) + 64) = 1, "use-after-poison");
+	xen_slab_cache_put(cache, b, false);
+}
+#endif
+
 TEST_F(CacheFixture, StrictPutsCatchEveryDoublePut)
 {
 	host::set_strict_puts(true);

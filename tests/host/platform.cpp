@@ -102,6 +102,25 @@ void fail_allocations_every(long n)
 
 extern "C" {
 
+#ifdef XSC_POISON
+#include <sanitizer/asan_interface.h>
+
+void xsc_poison(void *addr, unsigned long size)
+{
+	__asan_poison_memory_region(addr, size);
+}
+
+void xsc_unpoison(void *addr, unsigned long size)
+{
+	__asan_unpoison_memory_region(addr, size);
+}
+
+int xsc_poisoned(const void *addr)
+{
+	return __asan_address_is_poisoned(addr);
+}
+#endif
+
 void *xsc_pages_alloc(unsigned int order, int)
 {
 	const size_t bytes = XSC_PAGE_SIZE << order;

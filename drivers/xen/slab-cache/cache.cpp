@@ -284,6 +284,7 @@ void *Cache::get(bool locked)
 		object = pop(cc);
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
+			hand_out(object);
 			return object;
 		}
 	}
@@ -301,10 +302,12 @@ void Cache::put(void *object, bool locked)
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object))) {
+		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object) ||
+				 poisoned(object))) {
 			bad_put(object);
 			return;
 		}
+		take_back(object);
 		if (xsc_likely(push(cc, object))) {
 			owner_add<u64>(cc.put_fast, 1);
 			if (args_.cap)
@@ -337,8 +340,10 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 			Magazine *m = cc.loaded;
 			const unsigned take = min(m->count, want - got);
 
-			for (unsigned i = 0; i < take; i++)
+			for (unsigned i = 0; i < take; i++) {
 				objects[got + i] = m->objects()[m->count - 1 - i];
+				hand_out(objects[got + i]);
+			}
 			m->count -= take;
 			got += take;
 		}
@@ -362,10 +367,12 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		for (; i < n; i++) {
-			if (xsc_unlikely(!lookup(objects[i], nullptr) || on_top(cc, objects[i]))) {
+			if (xsc_unlikely(!lookup(objects[i], nullptr) || on_top(cc, objects[i]) ||
+					 poisoned(objects[i]))) {
 				bad_put(objects[i]);
 				continue;
 			}
+			take_back(objects[i]);
 			if (!push(cc, objects[i]))
 				break;
 			accepted++;
@@ -400,7 +407,8 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 			*unconstructed |= 1ULL << k;
 		write_once(slab->busy, slab->busy + 1);
 		slabs_.rebin(slab);
-		objects[k++] = slab->object(geometry_, slot);
+		objects[k] = slab->object(geometry_, slot);
+		hand_out(objects[k++]);
 	}
 	write_once(busy_, busy_ + k);
 	return k;
@@ -414,6 +422,7 @@ bool Cache::release_slot(void *object)
 
 	if (!slab)
 		return false;
+	take_back(object);
 	Slab::clear(slab->busy_bits(), slot);
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);
@@ -531,6 +540,8 @@ bool Cache::grow(int may_sleep, bool locked)
 		xsc_pages_free(pages, geometry_.order);
 		return false;
 	}
+	if (kPoison)
+		xsc_poison(pages, XSC_PAGE_SIZE << geometry_.order);
 
 	SlabLock lock(*this, locked);
 
@@ -560,6 +571,8 @@ void Cache::free_slab(Slab *slab)
 	const ulong *constructed = slab->constructed_bits(geometry_);
 
 	xsc_index_erase(index_, key_of(slab->base));
+	if (kPoison)
+		xsc_unpoison(slab->base, XSC_PAGE_SIZE << geometry_.order);
 	if (args_.dtor) {
 		for (unsigned slot = 0; slot < geometry_.objects; slot++) {
 			if (Slab::test(constructed, slot)) {

@@ -11,6 +11,12 @@
 
 namespace xsc {
 
+#ifdef XSC_POISON
+constexpr bool kPoison = true;
+#else
+constexpr bool kPoison = false;
+#endif
+
 class Cache {
 public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
@@ -85,6 +91,23 @@ private:
 	void return_magazine_objects(Magazine *m);
 	void trim_depot(bool everything);
 	void fill_reservation();
+
+	// Checked builds: free objects are poisoned (see xsc_poison()).
+	void hand_out(void *object) const
+	{
+		if (kPoison)
+			xsc_unpoison(object, round_up(args_.size, 8));
+	}
+	void take_back(void *object) const
+	{
+		if (kPoison)
+			xsc_poison(object, geometry_.stride);
+	}
+	// A put of an object that is free already (in a magazine, say).
+	static bool poisoned(void *object)
+	{
+		return kPoison && xsc_poisoned(object);
+	}
 
 	bool cap_take(unsigned n, unsigned *granted);
 	void cap_release(unsigned n);

@@ -8,6 +8,7 @@
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
+#include <linux/kasan.h>
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/rcupdate.h>
@@ -38,6 +39,31 @@ void xsc_pages_free(void *addr, unsigned int order)
 {
 	__free_pages(virt_to_page(addr), order);
 }
+
+#ifdef XSC_POISON
+/*
+ * Generic KASAN's shadow-writing function; 6.1 exports it but declares it
+ * only in mm/kasan/kasan.h.  Free objects carry KASAN_SLAB_FREE, so an
+ * access is reported as a use-after-free.
+ */
+void kasan_poison(const void *addr, size_t size, u8 value, bool init);
+#define XSC_KASAN_FREE 0xFB
+
+void xsc_poison(void *addr, unsigned long size)
+{
+	kasan_poison(addr, size, XSC_KASAN_FREE, false);
+}
+
+void xsc_unpoison(void *addr, unsigned long size)
+{
+	kasan_poison(addr, size, 0, false);
+}
+
+int xsc_poisoned(const void *addr)
+{
+	return *(u8 *)kasan_mem_to_shadow(addr) == XSC_KASAN_FREE;
+}
+#endif
 
 /* Metadata carries an RCU head in front, so that it can be freed deferred. */
 struct xsc_meta {

@@ -27,6 +27,17 @@ extern "C" {
 void *xsc_pages_alloc(unsigned int order, int may_sleep);
 void xsc_pages_free(void *addr, unsigned int order);
 
+/*
+ * Checked builds (XSC_POISON defined: the kernel's generic KASAN, ASan on the
+ * host) poison free objects so that an access to an object after its put,
+ * or to a slot never handed out, is reported.  xsc_poisoned() says whether
+ * the first byte at @addr carries this cache's poison, without a report.
+ * @addr and @size are multiples of 8.
+ */
+void xsc_poison(void *addr, unsigned long size);
+void xsc_unpoison(void *addr, unsigned long size);
+int xsc_poisoned(const void *addr);
+
 /* Zeroed metadata; xsc_meta_free_deferred() frees after an RCU grace period. */
 void *xsc_meta_alloc(unsigned long size, int may_sleep);
 void xsc_meta_free(void *ptr);
