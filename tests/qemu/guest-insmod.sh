@@ -16,5 +16,13 @@ t monitor-period-rejects-0 '! echo 0 > /sys/module/xen_slab_cache/parameters/mon
 t monitor-period-accepts-50 'echo 50 > /sys/module/xen_slab_cache/parameters/monitor_period_ms'
 sleep 1
 t unload-user 'rmmod xsc_smoke'
+# With traffic, the smoke module keeps a cache busy: its debugfs line starts
+# like the original's debug line and goes on with the other counters.
+t traffic-loads 'insmod /modules/xsc_smoke.ko traffic=1'
+sleep 1
+line=$(grep '^demo-rx-buffers: ' /sys/kernel/debug/xen_slab_cache/caches)
+echo "$line"
+t debugfs-line-format 'echo "$line" | grep -qE "^demo-rx-buffers: Count = [0-9]+, Reservation = 64, Objects = [0-9]+ / [1-9][0-9]*, Slabs = [1-9][0-9]* / [1-9][0-9]*, Cap = 0, .*Get = [1-9][0-9]* fast / [0-9]+ slow"'
+t traffic-unloads 'rmmod xsc_smoke'
 t unload-cache-module 'rmmod xen_slab_cache'
 t reload-cache-module 'insmod /modules/xen_slab_cache.ko && rmmod xen_slab_cache'
