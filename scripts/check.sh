@@ -110,9 +110,11 @@ kunit_tests() {
 	bash "$top/scripts/mkinitramfs.sh" --out "$out/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
 		--module "$kbuild/lib/kunit/kunit.ko" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
-		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" >&2
+		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" \
+		--file "$top/tests/qemu/guest-kunit-setup.sh:/setup.sh" >&2
+	# Four CPUs: the soak takes CPUs offline and back while it runs.
 	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$out/kunit.gz" \
-		--log "$out/kunit.log" --timeout 600
+		--log "$out/kunit.log" --timeout 900 --smp 4
 }
 
 insmod_tests() {
@@ -127,6 +129,16 @@ insmod_tests() {
 		--log "$out/$guest.log" --timeout 400
 }
 
+# A small guest under memory pressure: the shrinker gives slabs back.
+pressure_test() {
+	local dir=$out/tree-debian
+	bash "$top/scripts/mkinitramfs.sh" --out "$out/pressure.gz" --script "$top/tests/qemu/guest-pressure.sh" \
+		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
+		--module "$dir/tests/smoke/xsc_pressure.ko" >&2
+	bash "$top/tests/qemu/run-guest.sh" --guest plain --name pressure --initrd "$out/pressure.gz" \
+		--log "$out/pressure.log" --timeout 300 --mem 256
+}
+
 step deps bash -c "bash '$top/scripts/install-deps.sh' >&2 && echo 'ok deps/installed'"
 step host host_tests
 step build build_debian
@@ -134,6 +146,7 @@ step kunit kunit_tests
 step plain insmod_tests plain
 step xen-pv insmod_tests xen-pv
 step xen-pvh insmod_tests xen-pvh
+step pressure pressure_test
 step harness bash "$top/tests/harness/selftest.sh"
 if [ -f "$top/tests/dkms/test.sh" ]; then
 	step dkms bash "$top/tests/dkms/test.sh"

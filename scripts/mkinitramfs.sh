@@ -6,7 +6,8 @@
 #
 # The image holds static busybox (with applet links), the modules in
 # /modules (loaded in the given order), the guest script as /test.sh and an
-# /init that mounts proc/sys/dev/debugfs/tmp, prints XSC-BOOTED, loads the
+# /init that mounts proc/sys/dev/debugfs/tmp, prints XSC-BOOTED, runs
+# /setup.sh if a --file put one there, loads the
 # modules (XSC-INSMOD-FAIL <name> <rc> on failure), runs the script, reports
 # kmemleak findings (lines prefixed XSC-KMEMLEAK:), prints XSC-DONE and
 # reboots (run QEMU with -no-reboot so that ends the guest).
@@ -88,6 +89,8 @@ if [ -e $leaks ]; then
 	echo clear >$leaks
 	echo "$level" >/proc/sys/kernel/printk
 fi
+
+[ ! -f /setup.sh ] || sh /setup.sh
 
 while read -r m; do
 	rc=0

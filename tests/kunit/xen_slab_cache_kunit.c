@@ -19,6 +19,8 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/moduleparam.h>
+#include <linux/sched.h>
 
 #include <xen_slab_cache.h>
 
@@ -820,6 +822,329 @@ static void xsc_test_kasan_use_after_put(struct kunit *test)
 	destroy_checked(test, cache, &c);
 }
 
+/* --- fault injection ------------------------------------------------------ */
+
+/*
+ * fail_page_alloc is armed by the guest's setup script (probability 100,
+ * task filter on): every page allocation of this task fails while
+ * make_it_fail is set, and no other task is affected.
+ */
+static void inject_faults(bool on)
+{
+#ifdef CONFIG_FAULT_INJECTION
+	current->make_it_fail = on;
+#endif
+}
+
+static bool faults_armed(void)
+{
+	struct page *page;
+
+	inject_faults(true);
+	page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+	inject_faults(false);
+	if (page)
+		__free_page(page);
+	return !page;
+}
+
+struct fault_run {
+	struct xen_slab_cache *cache;
+	void *held[256];
+	unsigned int nheld;
+	u64 gets, puts;
+};
+
+static bool roll(unsigned int percent)
+{
+	return get_random_u32_below(100) < percent;
+}
+
+/* One operation, its page allocations failing with @rate percent. */
+static void fault_step(struct kunit *test, struct fault_run *r, struct counters *c,
+		       unsigned int rate)
+{
+	unsigned int op = get_random_u32_below(10), n, i;
+	void *batch[16];
+
+	inject_faults(roll(rate));
+	if (roll(rate / 2))
+		WRITE_ONCE(c->fail_next, 1);
+	if (op < 3 && r->nheld < ARRAY_SIZE(r->held)) {
+		void *x = xen_slab_cache_get(r->cache, false);
+
+		if (x) {
+			KUNIT_EXPECT_EQ(test, *(u64 *)x, MAGIC);
+			r->held[r->nheld++] = x;
+			r->gets++;
+		}
+	} else if (op < 5 && r->nheld + ARRAY_SIZE(batch) <= ARRAY_SIZE(r->held)) {
+		n = xen_slab_cache_get_bulk(r->cache, batch, 1 + get_random_u32_below(16), false);
+		for (i = 0; i < n; i++) {
+			KUNIT_EXPECT_EQ(test, *(u64 *)batch[i], MAGIC);
+			r->held[r->nheld++] = batch[i];
+		}
+		r->gets += n;
+	} else if (op < 7 && r->nheld) {
+		i = get_random_u32_below(r->nheld);
+		xen_slab_cache_put(r->cache, r->held[i], false);
+		r->held[i] = r->held[--r->nheld];
+		r->puts++;
+	} else if (op < 9 && r->nheld) {
+		n = min(r->nheld, 1 + get_random_u32_below(16));
+		r->nheld -= n;
+		xen_slab_cache_put_bulk(r->cache, r->held + r->nheld, n, false);
+		r->puts += n;
+	} else {
+		xen_slab_cache_trim(r->cache);
+	}
+	inject_faults(false);
+	WRITE_ONCE(c->fail_next, 0);
+}
+
+/*
+ * Page allocation failures at 1, 10, 50 and 100 percent of operations
+ * during create (and its fill of the reservation), get, get_bulk and the
+ * monitor pass, with constructor failures at half that rate: each run ends
+ * with the audit passing, counts that balance, every get matched by a put,
+ * and a cache that works again once the faults stop.
+ */
+static void xsc_test_page_alloc_faults(struct kunit *test)
+{
+	static const unsigned int rates[] = { 1, 10, 50, 100 };
+	static const size_t sizes[] = { 64, PAGE_SIZE };
+	struct fault_run *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	unsigned int ri, si, step, create_failures = 0;
+	struct xen_slab_cache_stats st;
+	struct counters c;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_TRUE_MSG(test, faults_armed(),
+			      "fail_page_alloc is not armed (tests/qemu/guest-kunit-setup.sh)");
+	for (ri = 0; ri < ARRAY_SIZE(rates); ri++) {
+		for (si = 0; si < ARRAY_SIZE(sizes); si++) {
+			struct xen_slab_cache_args a = make_args(&c, sizes[si], 64, 0);
+
+			a.align = sizes[si] == PAGE_SIZE ? PAGE_SIZE : 0;
+			memset(r, 0, sizeof(*r));
+			/* Create fills the reservation: it fails cleanly or works. */
+			inject_faults(roll(rates[ri]));
+			r->cache = xen_slab_cache_create("kunit-faults", &a);
+			inject_faults(false);
+			if (IS_ERR(r->cache)) {
+				KUNIT_EXPECT_EQ(test, PTR_ERR(r->cache), -ENOMEM);
+				create_failures++;
+				r->cache = xen_slab_cache_create("kunit-faults", &a);
+			}
+			KUNIT_ASSERT_FALSE(test, IS_ERR(r->cache));
+
+			for (step = 0; step < 1500; step++) {
+				fault_step(test, r, &c, rates[ri]);
+				if (step % 100 == 0) {
+					KUNIT_ASSERT_EQ(test, xen_slab_cache_audit(r->cache), 0);
+					KUNIT_ASSERT_EQ(test, stats(r->cache).in_use, (u64)r->nheld);
+				}
+			}
+			st = stats(r->cache);
+			KUNIT_EXPECT_EQ(test, st.get_fast + st.get_slow, r->gets);
+			KUNIT_EXPECT_EQ(test, st.put_fast + st.put_slow, r->puts);
+			KUNIT_EXPECT_EQ(test, st.bad_puts, 0ULL);
+			KUNIT_EXPECT_GE(test, st.count, 64ULL);
+			if (rates[ri] >= 50)
+				KUNIT_EXPECT_GT(test, st.get_failures + st.ctor_failures, 0ULL);
+
+			/* Faults over: everything goes back, and the cache works. */
+			xen_slab_cache_put_bulk(r->cache, r->held, r->nheld, false);
+			r->nheld = 0;
+			KUNIT_EXPECT_EQ(test, xen_slab_cache_get_bulk(r->cache, r->held, 256, false), 256U);
+			xen_slab_cache_put_bulk(r->cache, r->held, 256, false);
+			xen_slab_cache_trim(r->cache);
+			destroy_checked(test, r->cache, &c);
+		}
+	}
+	/* At 100%, create cannot fill its reservation. */
+	KUNIT_EXPECT_GE(test, create_failures, 2U);
+}
+
+/*
+ * Create with every invalid argument allocates nothing, and create under
+ * allocation failure at each possible point leaks nothing (kmemleak checks
+ * at the end of the run).
+ */
+static void xsc_test_create_faults(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 200, 500, 0);
+	struct xen_slab_cache *cache;
+	int i, failed = 0;
+
+	KUNIT_ASSERT_TRUE(test, faults_armed());
+	for (i = 0; i < 40; i++) {
+		inject_faults(true);
+		cache = xen_slab_cache_create("kunit-create-faults", &a);
+		inject_faults(false);
+		if (IS_ERR(cache)) {
+			KUNIT_EXPECT_EQ(test, PTR_ERR(cache), -ENOMEM);
+			failed++;
+		} else {
+			destroy_checked(test, cache, &c);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, failed, 40);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), atomic_read(&c.dtor));
+}
+
+/* --- soak and CPU hotplug ------------------------------------------------------ */
+
+static unsigned int soak_ms = 3000;
+module_param(soak_ms, uint, 0444);
+MODULE_PARM_DESC(soak_ms, "Length of the concurrency soak in milliseconds (make soak raises it)");
+
+struct soak {
+	struct xen_slab_cache *cache;
+	spinlock_t mailbox_lock;	/* objects handed from one thread to another */
+	void *mailbox[64];
+	unsigned int nmail;
+	atomic64_t gets, puts;
+	atomic_t running;
+	bool stop;
+	struct completion done;
+};
+
+static void soak_put_some(struct soak *s, void **objs, unsigned int n)
+{
+	unsigned int posted = 0;
+
+	/* Post up to half to the mailbox, for another thread (CPU) to put. */
+	spin_lock(&s->mailbox_lock);
+	while (posted < n / 2 && s->nmail < ARRAY_SIZE(s->mailbox))
+		s->mailbox[s->nmail++] = objs[posted++];
+	spin_unlock(&s->mailbox_lock);
+	if (get_random_u32_below(2)) {
+		xen_slab_cache_put_bulk(s->cache, objs + posted, n - posted, false);
+	} else {
+		unsigned int i;
+
+		for (i = posted; i < n; i++)
+			xen_slab_cache_put(s->cache, objs[i], false);
+	}
+	atomic64_add(n - posted, &s->puts);
+}
+
+static int soak_fn(void *data)
+{
+	struct soak *s = data;
+	void *objs[48], *mail[8];
+	unsigned int n, i, m;
+
+	while (!READ_ONCE(s->stop)) {
+		if (get_random_u32_below(2)) {
+			n = xen_slab_cache_get_bulk(s->cache, objs, 1 + get_random_u32_below(48), false);
+		} else {
+			n = 0;
+			for (i = get_random_u32_below(8); i < 8; i++) {
+				objs[n] = xen_slab_cache_get(s->cache, false);
+				if (objs[n])
+					n++;
+			}
+		}
+		atomic64_add(n, &s->gets);
+		for (i = 0; i < n; i++)
+			WARN_ON_ONCE(*(u64 *)objs[i] != MAGIC);
+		soak_put_some(s, objs, n);
+
+		spin_lock(&s->mailbox_lock);
+		for (m = 0; m < ARRAY_SIZE(mail) && s->nmail; m++)
+			mail[m] = s->mailbox[--s->nmail];
+		spin_unlock(&s->mailbox_lock);
+		for (i = 0; i < m; i++)
+			xen_slab_cache_put(s->cache, mail[i], false);
+		atomic64_add(m, &s->puts);
+		cond_resched();
+	}
+	if (atomic_dec_and_test(&s->running))
+		complete(&s->done);
+	return 0;
+}
+
+/*
+ * One thread per CPU gets and puts at random (single and bulk), half of
+ * what it gets is put by another thread; meanwhile the monitor runs every
+ * 10 ms, this thread calls trim, the shrinker (drop_caches) and audit, and
+ * with 3 or more CPUs takes CPUs offline and back online.  At the end every
+ * object is back: the statistics balance with the threads' own counts, the
+ * magazines of the CPUs that went away were returned, and every
+ * constructed object is destructed exactly once at destroy.
+ */
+static void xsc_test_soak_with_hotplug(struct kunit *test)
+{
+	struct soak *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	unsigned int nthreads = num_online_cpus(), i, offlines = 0, audits = 0;
+	struct xen_slab_cache_args a;
+	struct xen_slab_cache_stats st;
+	unsigned long end;
+	struct counters c;
+	int victim = -1;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	a = make_args(&c, 192, 32, 0);
+	s->cache = xen_slab_cache_create("kunit-soak", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s->cache));
+	spin_lock_init(&s->mailbox_lock);
+	init_completion(&s->done);
+	atomic_set(&s->running, nthreads);
+	KUNIT_ASSERT_EQ(test, write_file(PERIOD_PARAM, "10"), 0);
+	for (i = 0; i < nthreads; i++)
+		KUNIT_ASSERT_FALSE(test, IS_ERR(kthread_run(soak_fn, s, "xsc_soak/%u", i)));
+
+	end = jiffies + msecs_to_jiffies(soak_ms);
+	while (time_before(jiffies, end)) {
+		msleep(20);
+		xen_slab_cache_trim(s->cache);
+		if (get_random_u32_below(4) == 0)
+			drop_slab_caches(test);
+		KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(s->cache), 0);
+		audits++;
+		if (num_possible_cpus() < 3)
+			continue;
+		if (victim < 0) {
+			/* Never CPU 0; the rest in turn. */
+			victim = 1 + offlines % (num_possible_cpus() - 1);
+			if (remove_cpu(victim))
+				victim = -1;
+			else
+				offlines++;
+		} else {
+			KUNIT_EXPECT_EQ(test, add_cpu(victim), 0);
+			victim = -1;
+		}
+	}
+	if (victim >= 0)
+		KUNIT_EXPECT_EQ(test, add_cpu(victim), 0);
+	WRITE_ONCE(s->stop, true);
+	wait_for_completion(&s->done);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "5000"), 0);
+
+	xen_slab_cache_put_bulk(s->cache, s->mailbox, s->nmail, false);
+	atomic64_add(s->nmail, &s->puts);
+	st = stats(s->cache);
+	KUNIT_EXPECT_EQ(test, st.get_fast + st.get_slow, (u64)atomic64_read(&s->gets));
+	KUNIT_EXPECT_EQ(test, st.put_fast + st.put_slow, (u64)atomic64_read(&s->puts));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&s->gets), atomic64_read(&s->puts));
+	KUNIT_EXPECT_EQ(test, st.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.bad_puts, 0ULL);
+	KUNIT_EXPECT_GT(test, atomic64_read(&s->gets), 1000LL);
+	if (num_possible_cpus() >= 3)
+		KUNIT_EXPECT_GE(test, offlines, 2U);
+	/* Two idle passes return every magazine: no object stays cached. */
+	xen_slab_cache_trim(s->cache);
+	xen_slab_cache_trim(s->cache);
+	KUNIT_EXPECT_EQ(test, stats(s->cache).cached, 0ULL);
+	kunit_info(test, "soak: %lld gets in %u ms, %u audits, %u CPU offlines\n",
+		   atomic64_read(&s->gets), soak_ms, audits, offlines);
+	destroy_checked(test, s->cache, &c);
+}
+
 static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_irq_contexts),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
@@ -866,6 +1191,18 @@ static struct kunit_suite xsc_misuse_suite = {
 	.test_cases = xsc_misuse_cases,
 };
 
+static struct kunit_case xsc_faults_cases[] = {
+	KUNIT_CASE(xsc_test_create_faults),
+	KUNIT_CASE(xsc_test_page_alloc_faults),
+	KUNIT_CASE(xsc_test_soak_with_hotplug),
+	{}
+};
+
+static struct kunit_suite xsc_faults_suite = {
+	.name = "xen_slab_cache_reliability",
+	.test_cases = xsc_faults_cases,
+};
+
 static struct kunit_case xsc_kasan_cases[] = {
 	KUNIT_CASE(xsc_test_kasan_double_put_in_magazine),
 	KUNIT_CASE(xsc_test_kasan_use_after_put),
@@ -877,7 +1214,8 @@ static struct kunit_suite xsc_kasan_suite = {
 	.test_cases = xsc_kasan_cases,
 };
 
-kunit_test_suites(&xsc_suite, &xsc_reclaim_suite, &xsc_misuse_suite, &xsc_kasan_suite);
+kunit_test_suites(&xsc_suite, &xsc_reclaim_suite, &xsc_faults_suite, &xsc_misuse_suite,
+		  &xsc_kasan_suite);
 
 MODULE_DESCRIPTION("KUnit tests of xen_slab_cache");
 MODULE_LICENSE("GPL");
