@@ -281,6 +281,11 @@ void xsc_might_sleep(void)
 	}
 }
 
+void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,
+			      const void *)
+{
+}
+
 int xsc_registry_add(struct xen_slab_cache *cache)
 {
 	std::lock_guard<std::mutex> g(registry_mutex);

@@ -23,6 +23,18 @@ sleep 1
 line=$(grep '^demo-rx-buffers: ' /sys/kernel/debug/xen_slab_cache/caches)
 echo "$line"
 t debugfs-line-format 'echo "$line" | grep -qE "^demo-rx-buffers: Count = [0-9]+, Reservation = 64, Objects = [0-9]+ / [1-9][0-9]*, Slabs = [1-9][0-9]* / [1-9][0-9]*, Cap = 0, .*Get = [1-9][0-9]* fast / [0-9]+ slow"'
+# Module lifetime: a user module pins the cache module; a user that leaves
+# objects outstanding, or forgets its cache, gets one WARN and the system
+# goes on.
+t cache-module-pinned-by-user '! rmmod xen_slab_cache 2>/tmp/rmmod.err && cat /tmp/rmmod.err && grep -qiE "unavailable|in use|busy" /tmp/rmmod.err'
 t traffic-unloads 'rmmod xsc_smoke'
+t leaky-user-loads 'insmod /modules/xsc_smoke.ko traffic=1 leak=1'
+echo "XSC-EXPECT: WARN xen_slab_cache demo-rx-buffers: destroyed with objects in use, leaking their slabs (3)" >/dev/kmsg
+t leaky-user-unloads 'rmmod xsc_smoke'
+t forgetful-user-loads 'insmod /modules/xsc_smoke.ko traffic=1 forget=1'
+echo "XSC-EXPECT: WARN xen_slab_cache demo-rx-buffers: not destroyed by module xsc_smoke" >/dev/kmsg
+t forgetful-user-unloads 'rmmod xsc_smoke'
+t forgotten-cache-destroyed '! grep -q "^demo-rx-buffers: " /sys/kernel/debug/xen_slab_cache/caches'
+t user-reloads-after-misuse 'insmod /modules/xsc_smoke.ko && rmmod xsc_smoke'
 t unload-cache-module 'rmmod xen_slab_cache'
 t reload-cache-module 'insmod /modules/xen_slab_cache.ko && rmmod xen_slab_cache'

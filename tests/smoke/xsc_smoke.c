@@ -3,7 +3,9 @@
  * Exercises xen_slab_cache on a kernel without KUnit (the Debian kernel, as a
  * plain guest or a Xen dom0) and prints one "XSC-TEST: ok|not ok" line per
  * check.  With traffic=1 it keeps a cache busy from a kthread until unloaded,
- * for the demo.
+ * for the demo.  Two kinds of misbehaving user, for the module lifetime
+ * tests: with leak=1 it still holds three buffers when it destroys that
+ * cache at unload; with forget=1 it does not destroy it at all.
  */
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -18,6 +20,14 @@
 static bool traffic;
 module_param(traffic, bool, 0444);
 MODULE_PARM_DESC(traffic, "Keep a cache busy until unloaded (demo)");
+
+static bool leak;
+module_param(leak, bool, 0444);
+MODULE_PARM_DESC(leak, "With traffic: hold three buffers when destroying the cache at unload");
+
+static bool forget;
+module_param(forget, bool, 0444);
+MODULE_PARM_DESC(forget, "With traffic: do not destroy the cache at unload");
 
 static atomic_t ctor_calls, dtor_calls;
 static struct xen_slab_cache *demo_cache;
@@ -126,10 +136,15 @@ static int __init xsc_smoke_init(void)
 
 static void __exit xsc_smoke_exit(void)
 {
-	if (demo_task) {
-		kthread_stop(demo_task);
+	void *held[3];
+
+	if (!demo_task)
+		return;
+	kthread_stop(demo_task);
+	if (leak)
+		xen_slab_cache_get_bulk(demo_cache, held, ARRAY_SIZE(held), false);
+	if (!forget)
 		xen_slab_cache_destroy(demo_cache);
-	}
 }
 
 module_init(xsc_smoke_init);

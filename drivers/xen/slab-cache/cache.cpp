@@ -941,6 +941,8 @@ struct xen_slab_cache *xen_slab_cache_create(const char *name,
 
 	if (!cache)
 		return reinterpret_cast<xen_slab_cache *>(static_cast<long>(error));
+	xsc_registry_set_creator(reinterpret_cast<xen_slab_cache *>(cache), args,
+				 __builtin_return_address(0));
 	return reinterpret_cast<xen_slab_cache *>(cache);
 }
 

@@ -39,6 +39,8 @@ int xsc_strict_puts(void)
 struct xsc_entry {
 	struct list_head node;
 	struct xen_slab_cache *cache;
+	/* Code addresses of its creator and its callbacks (0 when absent). */
+	unsigned long code[5];
 };
 
 /* Guards xsc_caches; held across a monitor pass and a CPU's drain. */
@@ -65,7 +67,7 @@ static int monitor_period_set(const char *val, const struct kernel_param *kp)
 
 int xsc_registry_add(struct xen_slab_cache *cache)
 {
-	struct xsc_entry *entry = kmalloc(sizeof(*entry), GFP_KERNEL);
+	struct xsc_entry *entry = kzalloc(sizeof(*entry), GFP_KERNEL);
 
 	if (!entry)
 		return -ENOMEM;
@@ -90,6 +92,72 @@ void xsc_registry_remove(struct xen_slab_cache *cache)
 	}
 	mutex_unlock(&xsc_caches_lock);
 }
+
+void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_slab_cache_args *args,
+			      const void *caller)
+{
+	struct xsc_entry *entry;
+
+	mutex_lock(&xsc_caches_lock);
+	list_for_each_entry(entry, &xsc_caches, node) {
+		if (entry->cache != cache)
+			continue;
+		entry->code[0] = (unsigned long)caller;
+		entry->code[1] = (unsigned long)args->ctor;
+		entry->code[2] = (unsigned long)args->dtor;
+		entry->code[3] = (unsigned long)args->acquire_lock;
+		entry->code[4] = (unsigned long)args->release_lock;
+	}
+	mutex_unlock(&xsc_caches_lock);
+}
+
+static bool xsc_owned_by(const struct xsc_entry *entry, const struct module *mod)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(entry->code); i++) {
+		if (entry->code[i] && within_module(entry->code[i], mod))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A module going away (unloaded, or its init failed) must have destroyed the
+ * caches it created or gave callbacks to: the callbacks are about to vanish
+ * with it.  Destroy what it left, with a warning, while its code is still
+ * there for the dtors.  (A creator that called from its init code, now
+ * freed, is recognised by its callbacks only.)
+ */
+static int xsc_module_notify(struct notifier_block *nb, unsigned long action, void *data)
+{
+	struct module *mod = data;
+	struct xen_slab_cache *cache;
+	struct xsc_entry *entry;
+
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	for (;;) {
+		cache = NULL;
+		mutex_lock(&xsc_caches_lock);
+		list_for_each_entry(entry, &xsc_caches, node) {
+			if (xsc_owned_by(entry, mod)) {
+				cache = entry->cache;
+				break;
+			}
+		}
+		mutex_unlock(&xsc_caches_lock);
+		if (!cache)
+			return NOTIFY_OK;
+		WARN(1, "xen_slab_cache %s: not destroyed by module %s, destroying it now\n",
+		     xsc_cache_name(cache), mod->name);
+		xen_slab_cache_destroy(cache);
+	}
+}
+
+static struct notifier_block xsc_module_nb = {
+	.notifier_call = xsc_module_notify,
+};
 
 static int xsc_monitor_fn(void *unused)
 {
@@ -193,17 +261,23 @@ static int __init xsc_init(void)
 	if (ret)
 		goto err_cpuhp;
 
+	ret = register_module_notifier(&xsc_module_nb);
+	if (ret)
+		goto err_shrinker;
+
 	xsc_monitor = kthread_run(xsc_monitor_fn, NULL, "xen_slab_monitor");
 	if (IS_ERR(xsc_monitor)) {
 		ret = PTR_ERR(xsc_monitor);
 		xsc_monitor = NULL;
-		goto err_shrinker;
+		goto err_notifier;
 	}
 
 	xsc_debugfs_dir = debugfs_create_dir("xen_slab_cache", NULL);
 	debugfs_create_file("caches", 0444, xsc_debugfs_dir, NULL, &xsc_caches_fops);
 	return 0;
 
+err_notifier:
+	unregister_module_notifier(&xsc_module_nb);
 err_shrinker:
 	unregister_shrinker(&xsc_shrinker);
 err_cpuhp:
@@ -215,6 +289,7 @@ static void __exit xsc_exit(void)
 {
 	debugfs_remove_recursive(xsc_debugfs_dir);
 	kthread_stop(xsc_monitor);
+	unregister_module_notifier(&xsc_module_nb);
 	unregister_shrinker(&xsc_shrinker);
 	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
 }

@@ -92,6 +92,13 @@ void xsc_meta_leak(void *ptr);
 struct xen_slab_cache;
 int xsc_registry_add(struct xen_slab_cache *cache);
 void xsc_registry_remove(struct xen_slab_cache *cache);
+/*
+ * Who created @cache: @caller is a code address in the creator, @args holds
+ * its callbacks.  A module with either must destroy the cache before it goes.
+ */
+struct xen_slab_cache_args;
+void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_slab_cache_args *args,
+			      const void *caller);
 
 /* Entry points of the core that only the platform calls. */
 const char *xsc_cache_name(struct xen_slab_cache *cache);
