@@ -4,7 +4,7 @@
 # every test; `make demo` boots Xen in QEMU and shows a cache at work.
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean install load unload check demo host-test
+.PHONY: all modules clean install load unload check soak demo host-test
 
 all: modules
 
@@ -31,6 +31,12 @@ host-test:
 
 check:
 	bash scripts/check.sh
+
+# The KUnit suites with a 10-minute concurrency soak (CPU hotplug included)
+# and 100000 fuzzer runs instead of check's 3 s and 3000.
+SOAK_MS ?= 600000
+soak:
+	XSC_STEPS="deps host kunit" XSC_SOAK_MS=$(SOAK_MS) FUZZ_RUNS=100000 bash scripts/check.sh
 
 demo:
 	bash scripts/demo.sh

@@ -6,6 +6,7 @@
 #
 # Usage: scripts/check.sh            (make check)
 #        XSC_STEPS="build kunit" scripts/check.sh   (only those steps)
+#        XSC_SOAK_MS=600000 FUZZ_RUNS=100000 ...     (longer soak and fuzzing: make soak)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,6 +55,14 @@ host_tests() {
 			rc=1
 		fi
 	done
+	# Random operation sequences against a reference model (libFuzzer).
+	if make -C "$top/tests/host" fuzz >"$out/host-fuzz.log" 2>&1; then
+		echo "ok host-fuzz/$(grep -o 'Done [0-9]* runs' "$out/host-fuzz.log" | tr ' ' -)"
+	else
+		echo "not ok host-fuzz/model # see $out/host-fuzz.log"
+		grep -E 'mismatch|ERROR|SUMMARY' "$out/host-fuzz.log" | head -n 5 >&2
+		rc=1
+	fi
 	return $rc
 }
 
@@ -106,15 +115,17 @@ kunit_tests() {
 	kbuild=$(bash "$top/scripts/build-kunit-kernel.sh") || return 1
 	dir=$out/tree-kunit
 	copy_tree "$dir"
+	[ -z "${XSC_SOAK_MS:-}" ] || echo "$XSC_SOAK_MS" >"$out/soak-ms"
 	make -C "$kbuild" M="$dir" modules >"$out/build-kunit.log" 2>&1 || { cat "$out/build-kunit.log" >&2; return 1; }
 	bash "$top/scripts/mkinitramfs.sh" --out "$out/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
 		--module "$kbuild/lib/kunit/kunit.ko" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" \
-		--file "$top/tests/qemu/guest-kunit-setup.sh:/setup.sh" >&2
+		--file "$top/tests/qemu/guest-kunit-setup.sh:/setup.sh" \
+		${XSC_SOAK_MS:+--file "$out/soak-ms:/xsc-soak-ms"} >&2
 	# Four CPUs: the soak takes CPUs offline and back while it runs.
 	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$out/kunit.gz" \
-		--log "$out/kunit.log" --timeout 900 --smp 4
+		--log "$out/kunit.log" --timeout $((900 + ${XSC_SOAK_MS:-0} / 1000)) --smp 4
 }
 
 insmod_tests() {

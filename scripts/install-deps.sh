@@ -11,6 +11,7 @@ packages=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	xen-hypervisor-4.17-amd64 xen-utils-4.17
 	googletest libgtest-dev libbenchmark-dev valgrind
+	clang libclang-rt-14-dev
 )
 
 missing=()

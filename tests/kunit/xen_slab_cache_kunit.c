@@ -19,7 +19,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <linux/moduleparam.h>
 #include <linux/sched.h>
 
 #include <xen_slab_cache.h>
@@ -996,9 +995,25 @@ static void xsc_test_create_faults(struct kunit *test)
 
 /* --- soak and CPU hotplug ------------------------------------------------------ */
 
-static unsigned int soak_ms = 3000;
-module_param(soak_ms, uint, 0444);
-MODULE_PARM_DESC(soak_ms, "Length of the concurrency soak in milliseconds (make soak raises it)");
+/*
+ * The soak lasts 3 s, or as many milliseconds as the file /xsc-soak-ms says
+ * (make soak puts it in the guest's initramfs).  Not a module parameter:
+ * in 6.1 a module's suites run before its parameters are parsed.
+ */
+static unsigned int soak_length_ms(void)
+{
+	struct file *f = filp_open("/xsc-soak-ms", O_RDONLY, 0);
+	unsigned int ms = 3000;
+	char buf[16] = {};
+	loff_t pos = 0;
+
+	if (IS_ERR(f))
+		return ms;
+	if (kernel_read(f, buf, sizeof(buf) - 1, &pos) > 0 && kstrtouint(strim(buf), 10, &ms))
+		ms = 3000;
+	filp_close(f, NULL);
+	return ms;
+}
 
 struct soak {
 	struct xen_slab_cache *cache;
@@ -1080,6 +1095,7 @@ static void xsc_test_soak_with_hotplug(struct kunit *test)
 {
 	struct soak *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	unsigned int nthreads = num_online_cpus(), i, offlines = 0, audits = 0;
+	unsigned int soak_ms = soak_length_ms();
 	struct xen_slab_cache_args a;
 	struct xen_slab_cache_stats st;
 	unsigned long end;
