@@ -951,6 +951,9 @@ static void xsc_test_page_alloc_faults(struct kunit *test)
 			KUNIT_EXPECT_GE(test, st.count, 64ULL);
 			if (rates[ri] >= 50)
 				KUNIT_EXPECT_GT(test, st.get_failures + st.ctor_failures, 0ULL);
+			kunit_info(test, "faults %u%% size %zu: %llu gets, %llu failed, %llu ctor failures, %llu audits\n",
+				   rates[ri], sizes[si], r->gets, st.get_failures, st.ctor_failures,
+				   1500ULL / 100);
 
 			/* Faults over: everything goes back, and the cache works. */
 			xen_slab_cache_put_bulk(r->cache, r->held, r->nheld, false);
