@@ -31,7 +31,7 @@ step() {
 copy_tree() {
 	rm -rf "$1"
 	mkdir -p "$1"
-	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/kunit tests/smoke \
+	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/kunit tests/smoke tests/netfront \
 		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd') | tar -xf - -C "$1"
 }
 
@@ -95,6 +95,7 @@ build_debian() {
 		echo "ok build/no-warnings"
 	fi
 	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
+	check_ko "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko"
 }
 
 kunit_tests() {
@@ -106,7 +107,9 @@ kunit_tests() {
 	bash "$top/scripts/mkinitramfs.sh" --out "$out/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
 		--module "$kbuild/lib/kunit/kunit.ko" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
-		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" >&2
+		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" \
+		--module "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko" \
+		--module "$dir/tests/kunit/xsn_netfront_kunit.ko" >&2
 	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$out/kunit.gz" \
 		--log "$out/kunit.log" --timeout 600
 }
