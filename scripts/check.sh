@@ -21,6 +21,7 @@ step() {
 	log "== $name"
 	"$@" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
 	grep -E '^(ok|not ok) ' "$out/$name.out" | tee -a "$results"
+	grep -E '^# XSN-RESULT: ' "$out/$name.out" || true
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out/$name.out"; then
 		echo "not ok $name # exited $rc (see $out/$name.err)" | tee -a "$results"
 		tail -n 20 "$out/$name.err" | sed 's/^/# /'
@@ -126,6 +127,26 @@ insmod_tests() {
 		--log "$out/$guest.log" --timeout 400
 }
 
+# netfront_tests GUEST: the netfront example's loopback run in a Xen dom0
+# (xen-pv or xen-pvh): 100,000 verified rx packets per grant mode.
+netfront_tests() {
+	local guest=$1 type=PV dir=$out/tree-debian rc=0
+	[ "$guest" = xen-pvh ] && type=PVH
+	echo "$type" >"$out/netfront-type-$guest"
+	echo 100000 >"$out/netfront-packets"
+	bash "$top/scripts/mkinitramfs.sh" --out "$out/netfront-$guest.gz" \
+		--script "$top/tests/qemu/guest-netfront.sh" \
+		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
+		--module "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko" \
+		--file "$dir/tests/netfront/xsn_loopback.ko:/netfront/xsn_loopback.ko" \
+		--file "$out/netfront-packets:/netfront/packets" \
+		--file "$out/netfront-type-$guest:/netfront/guest-type" >&2
+	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "netfront-$guest" \
+		--initrd "$out/netfront-$guest.gz" --log "$out/netfront-$guest.log" --timeout 400 || rc=$?
+	grep -a 'XSN-RESULT: ' "$out/netfront-$guest.log" | sed 's/^.*XSN-RESULT: /# XSN-RESULT: /'
+	return $rc
+}
+
 step deps bash -c "bash '$top/scripts/install-deps.sh' >&2 && echo 'ok deps/installed'"
 step host host_tests
 step build build_debian
@@ -133,6 +154,8 @@ step kunit kunit_tests
 step plain insmod_tests plain
 step xen-pv insmod_tests xen-pv
 step xen-pvh insmod_tests xen-pvh
+step netfront-xen-pv netfront_tests xen-pv
+step netfront-xen-pvh netfront_tests xen-pvh
 step harness bash "$top/tests/harness/selftest.sh"
 if [ -f "$top/tests/dkms/test.sh" ]; then
 	step dkms bash "$top/tests/dkms/test.sh"

@@ -187,6 +187,12 @@ evtchn_port_t xsn_xen_front_port(struct xsn_xen_front *f)
 }
 EXPORT_SYMBOL_GPL(xsn_xen_front_port);
 
+void *xsn_xen_front_sring(struct xsn_xen_front *f)
+{
+	return f->sring;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_sring);
+
 struct xsn_rx *xsn_xen_front_rx(struct xsn_xen_front *f)
 {
 	return f->rx;

@@ -70,6 +70,18 @@ grant_ref_t xsn_xen_front_ring_ref(struct xsn_xen_front *f);
 evtchn_port_t xsn_xen_front_port(struct xsn_xen_front *f);
 
 /**
+ * xsn_xen_front_sring() - the frontend's own address of the shared ring page
+ * @f: the frontend.
+ *
+ * Only for a loopback backend in the same domain that cannot map the ring's
+ * grant (an auto-translated domain such as a PVH dom0: see
+ * docs/netfront-example.md).
+ *
+ * Return: the page.
+ */
+void *xsn_xen_front_sring(struct xsn_xen_front *f);
+
+/**
  * xsn_xen_front_rx() - the rx queue of a frontend
  * @f: the frontend.
  *
