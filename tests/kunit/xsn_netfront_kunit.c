@@ -615,7 +615,38 @@ static void xsn_back_to_reservation(struct kunit *test)
 	back_to_reservation(test, XSN_GRANT_PERSISTENT);
 }
 
+/* The payload check the Xen runs rely on notices every kind of damage. */
+static void xsn_payload_check(struct kunit *test)
+{
+	static const u64 seqs[] = { 0, 1, 7, 101, 4242, 99999 };
+	unsigned int i, offset, len, pos;
+	u8 *page = (u8 *)get_zeroed_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < ARRAY_SIZE(seqs); i++) {
+		xsn_tb_shape(seqs[i], &offset, &len);
+		KUNIT_EXPECT_LE(test, offset + len, (unsigned int)PAGE_SIZE);
+		KUNIT_EXPECT_GE(test, len, 60u);
+		xsn_tb_fill(page + offset, seqs[i], len);
+		KUNIT_EXPECT_TRUE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i] + 1));
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len - 1, seqs[i]));
+		for (pos = 0; pos < len; pos += len / 3) {
+			page[offset + pos] ^= 0x10;
+			KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+			page[offset + pos] ^= 0x10;
+		}
+		page[offset + len - 1] ^= 1;
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+		page[offset + len - 1] ^= 1;
+	}
+	xsn_tb_shape(101, &offset, &len);
+	KUNIT_EXPECT_EQ(test, len, (unsigned int)PAGE_SIZE);
+	free_page((unsigned long)page);
+}
+
 static struct kunit_case xsn_cases[] = {
+	KUNIT_CASE(xsn_payload_check),
 	KUNIT_CASE(xsn_normal_flow_per_request),
 	KUNIT_CASE(xsn_normal_flow_persistent),
 	KUNIT_CASE(xsn_index_wrap),

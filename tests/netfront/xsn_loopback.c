@@ -319,23 +319,33 @@ static bool demo_should_stop(void)
 
 static int demo_fn(void *unused)
 {
-	unsigned long end = jiffies + demo_seconds * HZ;
+	unsigned long end = jiffies + demo_seconds * HZ, next;
 	struct xsn_rx_stats final;
 	struct lb *lb;
 	int err = 0;
 
 	lb = lb_connect(XSN_GRANT_PERSISTENT, "xsn-demo");
 	if (IS_ERR(lb)) {
-		pr_info("XSN-DEMO: connect failed (%ld)\n", PTR_ERR(lb));
+		pr_info("XSC-DEMO: netfront: connect failed (%ld)\n", PTR_ERR(lb));
 		goto wait;
 	}
-	while (!kthread_should_stop() && time_before(jiffies, end) && !err)
+	next = jiffies + HZ;
+	while (!kthread_should_stop() && time_before(jiffies, end) && !err) {
 		err = lb_run(lb, lb->tb.answered + 5000, demo_should_stop);
-	pr_info("XSN-DEMO: %llu packets verified (%llu bad), traffic %s\n", lb->delivered,
+		if (time_after_eq(jiffies, next)) {
+			struct xsn_rx_stats s;
+
+			xsn_rx_get_stats(xsn_xen_front_rx(lb->front), &s);
+			pr_info("XSC-DEMO: netfront: %llu rx packets, %llu bytes, %llu grant ops, rx-buffers ctor %llu\n",
+				s.packets, s.bytes, s.grant_ops, s.buffers.ctor_calls);
+			next += HZ;
+		}
+	}
+	pr_info("XSC-DEMO: netfront: %llu rx packets verified (%llu bad), traffic %s\n", lb->delivered,
 		lb->bad_payloads, err ? "failed" : "stopped");
 	lb_disconnect(lb, &final);
-	pr_info("XSN-DEMO: teardown: grants active %llu, rx-buffers ctor %llu dtor %llu\n",
-		final.grants_active, final.buffers.ctor_calls, final.buffers.dtor_calls);
+	pr_info("XSC-DEMO: netfront: teardown: grant ops %llu for %llu packets, grants active %llu\n",
+		final.grant_ops, final.packets, final.grants_active);
 wait:
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
