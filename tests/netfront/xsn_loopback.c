@@ -9,7 +9,8 @@
  * frontend to the backend.
  *
  * At load it pushes @packets packets per grant mode, verifies every payload,
- * tears down and prints one XSN-RESULT line per mode and XSC-TEST lines.
+ * tears down and prints XSN-RESULT and XSC-TEST lines; then, per mode, it
+ * tears a frontend down under a backend that vanished mid-flight.
  * With demo_seconds it keeps traffic going from a kthread instead, for the
  * demo, until that time is up or the module is unloaded.
  */
@@ -312,6 +313,49 @@ static void run_mode(enum xsn_grant_mode m)
 	       final.reqs.bad_puts == 0, mode_name, "teardown-nothing-outstanding");
 }
 
+/*
+ * The backend vanishes mid-flight: it holds requests it never answers, its
+ * answers to others may be unconsumed, and it still maps the ring and holds
+ * its port while the frontend is torn down.  Every grant must end anyway:
+ * the buffers' at once (the backend only copied into them), the ring's
+ * deferred while the backend maps it (PV), the page freed once it unmaps.
+ */
+static void run_backend_gone(enum xsn_grant_mode m)
+{
+	const char *mode_name = m == XSN_GRANT_PERSISTENT ? "persistent" : "per-request";
+	struct xsn_rx_stats before, final;
+	unsigned int deferred, expect_deferred;
+	struct lb *lb;
+	int err;
+
+	lb = lb_connect(m, "xsn-gone");
+	if (IS_ERR(lb)) {
+		report(false, mode_name, "backend-gone-connect");
+		return;
+	}
+	err = lb_run(lb, 1000, NULL);
+	xsn_tb_take(&lb->tb, XSN_TB_HELD);
+	xsn_tb_answer(&lb->tb, lb->tb.held_count / 2);
+	xsn_rx_get_stats(xsn_xen_front_rx(lb->front), &before);
+
+	expect_deferred = lb->ring_mapped ? 1 : 0;
+	deferred = xsn_xen_front_destroy(lb->front, &final);
+	/* Now the backend notices and lets go. */
+	unbind_from_irqhandler(lb->irq, lb);
+	if (lb->ring_mapped)
+		xenbus_unmap_ring_vfree(lb->dev, lb->ring);
+	pr_info("XSN-RESULT: %s: backend gone with %llu requests outstanding: grants active %llu after teardown, %u deferred (ring %s)\n",
+		mode_name, before.outstanding, final.grants_active, deferred,
+		lb->ring_mapped ? "still mapped by the backend" : "not mapped");
+	lb_free(lb);
+	report(!err && before.outstanding > 0 && final.grants_active == 0 &&
+	       final.grant_ends_deferred == 0 && deferred == expect_deferred &&
+	       final.buffers.in_use == 0 && final.reqs.in_use == 0, mode_name,
+	       "backend-gone-teardown-ends-every-grant");
+	/* The grant table retries deferred ends once a second. */
+	msleep(2000);
+}
+
 static bool demo_should_stop(void)
 {
 	return kthread_should_stop();
@@ -368,6 +412,10 @@ static int __init xsn_loopback_init(void)
 		run_mode(XSN_GRANT_PER_REQUEST);
 	if (mode < 0 || mode == XSN_GRANT_PERSISTENT)
 		run_mode(XSN_GRANT_PERSISTENT);
+	if (mode < 0 || mode == XSN_GRANT_PER_REQUEST)
+		run_backend_gone(XSN_GRANT_PER_REQUEST);
+	if (mode < 0 || mode == XSN_GRANT_PERSISTENT)
+		run_backend_gone(XSN_GRANT_PERSISTENT);
 	return 0;
 }
 
