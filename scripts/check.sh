@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test ladder: host tests (ASan/UBSan, TSan), a warning-free build
 # with checks of the built modules, KUnit in QEMU, insmod tests on a plain
-# kernel, a Xen PV dom0 and a Xen PVH dom0, the harness self-test and DKMS.
+# kernel, a Xen PV dom0 and a Xen PVH dom0, the netfront example's loopback
+# runs in a Xen PV and a PVH dom0, the harness self-test and DKMS.
 # Every test prints "ok NAME" or "not ok NAME"; the last line counts them.
 #
 # Usage: scripts/check.sh            (make check)
