@@ -1,5 +1,7 @@
-# Runs inside the KUnit guest after /init loaded kunit.ko, xen_slab_cache.ko
-# and the KUnit suites (which ran at load and printed KTAP).
+# Runs inside the KUnit guest after /init loaded kunit.ko, xen_slab_cache.ko,
+# xen_slab_netfront.ko and the KUnit suites (which ran at load and printed KTAP).
 t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
 t unload-suites 'rmmod xen_slab_cache_kunit'
+t unload-netfront-suites 'rmmod xsn_netfront_kunit'
+t unload-netfront-module 'rmmod xen_slab_netfront'
 t unload-cache-module 'rmmod xen_slab_cache'

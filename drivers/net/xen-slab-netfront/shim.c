@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel under the C++ ring consumer: the netif rx ring accessors over
+ * the macros of xen/interface/io/ring.h and netif.h, memory and a lock.
+ * See xsn_platform.h.
+ */
+#include <linux/build_bug.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <xen/interface/io/netif.h>
+#include <xen/page.h>
+
+#include "xsn_platform.h"
+#include "xen_slab_netfront.h"
+
+static_assert(XSN_PAGE_SIZE == PAGE_SIZE && XSN_PAGE_SIZE == XEN_PAGE_SIZE);
+static_assert(XSN_RXF_MORE_DATA == XEN_NETRXF_more_data);
+static_assert(XSN_RXF_EXTRA_INFO == XEN_NETRXF_extra_info);
+static_assert(XSN_RXF_GSO_PREFIX == XEN_NETRXF_gso_prefix);
+static_assert(XSN_EINVAL == EINVAL && XSN_ENOMEM == ENOMEM);
+
+struct xsn_ring {
+	struct xen_netif_rx_front_ring front;
+};
+
+void xsn_sring_init(void *sring, unsigned int start)
+{
+	struct xen_netif_rx_sring *s = sring;
+
+	SHARED_RING_INIT(s);
+	s->req_prod = start;
+	s->rsp_prod = start;
+	s->req_event = start + 1;
+	s->rsp_event = start + 1;
+}
+
+struct xsn_ring *xsn_ring_attach(void *sring, unsigned int start)
+{
+	struct xsn_ring *ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+
+	if (ring)
+		FRONT_RING_ATTACH(&ring->front, (struct xen_netif_rx_sring *)sring, start,
+				  XEN_PAGE_SIZE);
+	return ring;
+}
+
+void xsn_ring_detach(struct xsn_ring *ring)
+{
+	kfree(ring);
+}
+
+unsigned int xsn_ring_size(const struct xsn_ring *ring)
+{
+	return RING_SIZE(&ring->front);
+}
+
+unsigned int xsn_ring_req_prod_pvt(const struct xsn_ring *ring)
+{
+	return ring->front.req_prod_pvt;
+}
+
+unsigned int xsn_ring_rsp_cons(const struct xsn_ring *ring)
+{
+	return ring->front.rsp_cons;
+}
+
+void xsn_ring_set_rsp_cons(struct xsn_ring *ring, unsigned int cons)
+{
+	ring->front.rsp_cons = cons;
+}
+
+void xsn_ring_post_request(struct xsn_ring *ring, unsigned short id, unsigned int gref)
+{
+	struct xen_netif_rx_request *req = RING_GET_REQUEST(&ring->front, ring->front.req_prod_pvt);
+
+	req->id = id;
+	req->gref = gref;
+	ring->front.req_prod_pvt++;
+}
+
+int xsn_ring_push_requests(struct xsn_ring *ring)
+{
+	int notify;
+
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring->front, notify);
+	return notify;
+}
+
+unsigned int xsn_ring_read_rsp_prod(const struct xsn_ring *ring)
+{
+	return READ_ONCE(ring->front.sring->rsp_prod);
+}
+
+int xsn_ring_rsp_prod_overflow(const struct xsn_ring *ring, unsigned int prod)
+{
+	return RING_RESPONSE_PROD_OVERFLOW(&ring->front, prod);
+}
+
+void xsn_read_barrier(void)
+{
+	virt_rmb();
+}
+
+void xsn_ring_copy_response(const struct xsn_ring *ring, unsigned int idx, struct xsn_rsp *rsp)
+{
+	struct xen_netif_rx_response r;
+
+	RING_COPY_RESPONSE(&ring->front, idx, &r);
+	rsp->id = r.id;
+	rsp->offset = r.offset;
+	rsp->flags = r.flags;
+	rsp->status = r.status;
+}
+
+int xsn_ring_final_check(struct xsn_ring *ring)
+{
+	int more;
+
+	RING_FINAL_CHECK_FOR_RESPONSES(&ring->front, more);
+	return more;
+}
+
+int xsn_ring_has_responses(const struct xsn_ring *ring)
+{
+	return RING_HAS_UNCONSUMED_RESPONSES(&ring->front);
+}
+
+void *xsn_zalloc(unsigned long size)
+{
+	return kvzalloc(size, GFP_KERNEL);
+}
+
+void xsn_free(void *ptr)
+{
+	kvfree(ptr);
+}
+
+void xsn_clear_page(void *page)
+{
+	clear_page(page);
+}
+
+struct xsn_lock {
+	spinlock_t lock;
+};
+
+struct xsn_lock *xsn_lock_alloc(void)
+{
+	struct xsn_lock *lock = kmalloc(sizeof(*lock), GFP_KERNEL);
+
+	if (lock)
+		spin_lock_init(&lock->lock);
+	return lock;
+}
+
+void xsn_lock_free(struct xsn_lock *lock)
+{
+	kfree(lock);
+}
+
+unsigned long xsn_lock_irqsave(struct xsn_lock *lock)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&lock->lock, flags);
+	return flags;
+}
+
+void xsn_unlock_irqrestore(struct xsn_lock *lock, unsigned long flags)
+{
+	spin_unlock_irqrestore(&lock->lock, flags);
+}

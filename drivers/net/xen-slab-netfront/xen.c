@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Xen transport of xen_slab_netfront: grant table operations for the rx
+ * buffers, the shared ring page, an event channel with a late-EOI interrupt
+ * handler and NAPI, which runs the C++ consumer in bounded batches in
+ * softirq context (never unbounded work in hard irq context).
+ */
+#include <linux/interrupt.h>
+#include <linux/mm.h>
+#include <linux/netdevice.h>
+#include <linux/slab.h>
+#include <xen/events.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+#include <asm/xen/hypercall.h>
+
+#include "xsn_xen.h"
+
+struct xsn_xen_front {
+	struct xsn_rx *rx;
+	domid_t backend;
+	void *sring;
+	grant_ref_t ring_ref;
+	evtchn_port_t port;
+	int irq;
+	struct net_device *napi_dev;
+	struct napi_struct napi;
+	bool napi_added;
+	atomic64_t irqs;
+	atomic64_t spurious;
+	atomic64_t napi_polls;
+};
+
+static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
+{
+	struct xsn_xen_front *f = ctx;
+	int r = gnttab_grant_foreign_access(f->backend, virt_to_gfn(page), 0);
+
+	if (r < 0)
+		return r;
+	*ref = r;
+	return 0;
+}
+
+/*
+ * A grant the backend still uses is handed to the grant table's deferred
+ * list, which takes its own reference to the page: the page cannot go back
+ * to the page allocator before the backend lets go of it.
+ */
+static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *page)
+{
+	if (gnttab_try_end_foreign_access(ref))
+		return 0;
+	gnttab_end_foreign_access(ref, NULL);
+	return 1;
+}
+
+static void xsn_xen_notify(void *ctx)
+{
+	struct xsn_xen_front *f = ctx;
+
+	notify_remote_via_irq(f->irq);
+}
+
+static const struct xsn_transport_ops xsn_xen_ops = {
+	.grant = xsn_xen_grant,
+	.end_grant = xsn_xen_end_grant,
+	.notify = xsn_xen_notify,
+};
+
+static int xsn_xen_poll(struct napi_struct *napi, int budget)
+{
+	struct xsn_xen_front *f = container_of(napi, struct xsn_xen_front, napi);
+	int done;
+
+	atomic64_inc(&f->napi_polls);
+	done = xsn_rx_poll(f->rx, budget);
+	if (done < budget && napi_complete_done(napi, done) && xsn_rx_rearm(f->rx))
+		napi_schedule(napi);
+	return done;
+}
+
+static irqreturn_t xsn_xen_interrupt(int irq, void *dev_id)
+{
+	struct xsn_xen_front *f = dev_id;
+	unsigned int eoi = XEN_EOI_FLAG_SPURIOUS;
+
+	atomic64_inc(&f->irqs);
+	if (xsn_rx_has_work(f->rx)) {
+		napi_schedule(&f->napi);
+		eoi = 0;
+	} else {
+		atomic64_inc(&f->spurious);
+	}
+	xen_irq_lateeoi(irq, eoi);
+	return IRQ_HANDLED;
+}
+
+int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode mode,
+			 void (*deliver)(void *arg, const void *data, unsigned int len,
+					 unsigned int flags),
+			 void *arg, struct xsn_xen_front **out)
+{
+	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = backend };
+	struct xsn_rx_args args = {
+		.mode = mode,
+		.ops = &xsn_xen_ops,
+		.deliver = deliver,
+		.deliver_arg = arg,
+	};
+	struct xsn_xen_front *f;
+	int err;
+
+	*out = NULL;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	f->backend = backend;
+	f->ring_ref = INVALID_GRANT_REF;
+	f->irq = -1;
+
+	f->sring = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!f->sring) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	xsn_sring_init(f->sring, 0);
+	err = gnttab_grant_foreign_access(backend, virt_to_gfn(f->sring), 0);
+	if (err < 0)
+		goto fail;
+	f->ring_ref = err;
+
+	args.sring = f->sring;
+	args.ops_ctx = f;
+	err = xsn_rx_create(name, &args, &f->rx);
+	if (err)
+		goto fail;
+
+	f->napi_dev = kzalloc(sizeof(*f->napi_dev), GFP_KERNEL);
+	if (!f->napi_dev) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	init_dummy_netdev(f->napi_dev);
+	netif_napi_add(f->napi_dev, &f->napi, xsn_xen_poll);
+	f->napi_added = true;
+	napi_enable(&f->napi);
+
+	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
+	if (err)
+		goto fail;
+	f->port = alloc.port;
+	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, name, f);
+	if (err < 0) {
+		struct evtchn_close close = { .port = f->port };
+
+		HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+		goto fail;
+	}
+	f->irq = err;
+	*out = f;
+	return 0;
+
+fail:
+	xsn_xen_front_destroy(f, NULL);
+	return err;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_create);
+
+void xsn_xen_front_start(struct xsn_xen_front *f)
+{
+	local_bh_disable();
+	napi_schedule(&f->napi);
+	local_bh_enable();
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_start);
+
+grant_ref_t xsn_xen_front_ring_ref(struct xsn_xen_front *f)
+{
+	return f->ring_ref;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_ring_ref);
+
+evtchn_port_t xsn_xen_front_port(struct xsn_xen_front *f)
+{
+	return f->port;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_port);
+
+void *xsn_xen_front_sring(struct xsn_xen_front *f)
+{
+	return f->sring;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_sring);
+
+struct xsn_rx *xsn_xen_front_rx(struct xsn_xen_front *f)
+{
+	return f->rx;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_rx);
+
+void xsn_xen_front_get_stats(struct xsn_xen_front *f, struct xsn_xen_front_stats *stats)
+{
+	stats->irqs = atomic64_read(&f->irqs);
+	stats->spurious = atomic64_read(&f->spurious);
+	stats->napi_polls = atomic64_read(&f->napi_polls);
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_get_stats);
+
+unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats *final)
+{
+	struct xsn_rx_stats s = {};
+	unsigned int deferred;
+
+	if (!f)
+		return 0;
+	/* No interrupt, then no poll, can run from here on. */
+	if (f->irq >= 0)
+		unbind_from_irqhandler(f->irq, f);
+	if (f->napi_added) {
+		napi_disable(&f->napi);
+		netif_napi_del(&f->napi);
+	}
+	kfree(f->napi_dev);
+	/* The buffer cache's destructor ends the persistent grants. */
+	xsn_rx_destroy(f->rx, &s);
+	deferred = s.grant_ends_deferred;
+	if (final)
+		*final = s;
+	if (f->ring_ref != INVALID_GRANT_REF) {
+		if (!gnttab_try_end_foreign_access(f->ring_ref)) {
+			/* The backend still maps the ring: the grant table frees the page later. */
+			gnttab_end_foreign_access(f->ring_ref, virt_to_page(f->sring));
+			f->sring = NULL;
+			deferred++;
+		}
+	}
+	if (f->sring)
+		free_page((unsigned long)f->sring);
+	kfree(f);
+	return deferred;
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_destroy);

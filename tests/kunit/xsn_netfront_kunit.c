@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the xen_slab_netfront rx ring consumer without Xen: the
+ * consumer runs against a test backend on the same shared ring page, with a
+ * fake grant table (reference -> page) and direct copies.
+ */
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <xen/interface/io/netif.h>
+
+#include "xen_slab_netfront.h"
+#include "xsn_test_backend.h"
+
+#define FAKE_REFS 4096
+#define FAKE_FIRST_REF 8	/* Xen reserves the first entries */
+#define RING 256		/* netif rx ring of one page */
+
+struct fake {
+	struct kunit *test;
+	void *pages[FAKE_REFS];		/* granted page, NULL: free */
+	bool mapped[FAKE_REFS];		/* the backend holds the grant */
+	bool leaked[FAKE_REFS];		/* ended while mapped: never reused */
+	unsigned int next_ref;
+	unsigned int active;
+	unsigned int grants;
+	unsigned int ends;
+	unsigned int deferred;
+	unsigned int wrong_ends;	/* end of a reference that was not granted */
+	unsigned int notifies;		/* frontend -> backend */
+	unsigned int kicks;		/* backend -> frontend */
+	struct xsn_tb tb;
+	void *sring;
+	struct xsn_rx *rx;
+	u64 expect_seq;
+	u64 delivered;
+	u64 bad_payloads;
+};
+
+static int fake_grant(void *ctx, void *page, unsigned int *ref)
+{
+	struct fake *f = ctx;
+	unsigned int i, r;
+
+	for (i = 0; i < FAKE_REFS - FAKE_FIRST_REF; i++) {
+		r = FAKE_FIRST_REF + (f->next_ref + i) % (FAKE_REFS - FAKE_FIRST_REF);
+		if (!f->pages[r] && !f->leaked[r]) {
+			f->pages[r] = page;
+			f->next_ref = r + 1 - FAKE_FIRST_REF;
+			f->active++;
+			f->grants++;
+			*ref = r;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+static int fake_end_grant(void *ctx, unsigned int ref, void *page)
+{
+	struct fake *f = ctx;
+
+	if (ref >= FAKE_REFS || f->pages[ref] != page) {
+		f->wrong_ends++;
+		return 0;
+	}
+	f->pages[ref] = NULL;
+	f->active--;
+	if (f->mapped[ref]) {
+		f->leaked[ref] = true;
+		f->deferred++;
+		return 1;
+	}
+	f->ends++;
+	return 0;
+}
+
+static void fake_notify(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->notifies++;
+}
+
+static const struct xsn_transport_ops fake_ops = {
+	.grant = fake_grant,
+	.end_grant = fake_end_grant,
+	.notify = fake_notify,
+};
+
+/* The backend's copy: into whatever page the reference grants, if any. */
+static void fake_copy(struct xsn_tb *tb, struct xsn_tb_copy *ops, unsigned int n)
+{
+	struct fake *f = tb->ctx;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct xsn_tb_copy *op = &ops[i];
+
+		if (op->gref >= FAKE_REFS || !f->pages[op->gref] ||
+		    op->offset + op->len > PAGE_SIZE) {
+			op->status = -EINVAL;
+			continue;
+		}
+		memcpy((u8 *)f->pages[op->gref] + op->offset, op->src, op->len);
+	}
+}
+
+static void fake_kick(struct xsn_tb *tb)
+{
+	struct fake *f = tb->ctx;
+
+	f->kicks++;
+}
+
+static void fake_deliver(void *arg, const void *data, unsigned int len, unsigned int flags)
+{
+	struct fake *f = arg;
+
+	if (!xsn_tb_verify(data, len, f->expect_seq))
+		f->bad_payloads++;
+	f->expect_seq++;
+	f->delivered++;
+}
+
+static struct fake *fake_connect(struct kunit *test, enum xsn_grant_mode mode,
+				 unsigned int start, unsigned int threshold)
+{
+	struct xsn_rx_args args = {
+		.mode = mode,
+		.start = start,
+		.refill_threshold = threshold,
+		.ops = &fake_ops,
+		.deliver = fake_deliver,
+	};
+	struct fake *f;
+	unsigned int i;
+
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->test = test;
+	f->sring = (void *)get_zeroed_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, f->sring);
+	for (i = 0; i < XSN_TB_BATCH; i++) {
+		f->tb.staging[i] = (void *)__get_free_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f->tb.staging[i]);
+	}
+	xsn_sring_init(f->sring, start);
+	xsn_tb_attach(&f->tb, f->sring, start);
+	f->tb.copy = fake_copy;
+	f->tb.notify = fake_kick;
+	f->tb.ctx = f;
+	args.sring = f->sring;
+	args.ops_ctx = f;
+	args.deliver_arg = f;
+	KUNIT_ASSERT_EQ(test, xsn_rx_create("xsn-kunit", &args, &f->rx), 0);
+	return f;
+}
+
+static struct xsn_rx_stats stats(struct fake *f)
+{
+	struct xsn_rx_stats s;
+
+	xsn_rx_get_stats(f->rx, &s);
+	return s;
+}
+
+/* The frontend's NAPI loop: bounded batches until it re-arms with nothing left. */
+static void front_poll(struct fake *f, int budget)
+{
+	unsigned int rounds = 0;
+	int done;
+
+	do {
+		done = xsn_rx_poll(f->rx, budget);
+		KUNIT_ASSERT_LE(f->test, done, budget);
+		KUNIT_ASSERT_LT(f->test, ++rounds, 100000u);
+	} while (done == budget || xsn_rx_rearm(f->rx));
+}
+
+/* @packets more packets from the backend, @chunk at a time, polled with @budget. */
+static void pump(struct fake *f, u64 packets, unsigned int chunk, int budget)
+{
+	u64 target = f->tb.answered + packets;
+
+	while (f->tb.answered < target) {
+		xsn_tb_take(&f->tb, XSN_TB_HELD);
+		if (!xsn_tb_answer(&f->tb, min_t(u64, chunk, target - f->tb.answered)))
+			break;
+		front_poll(f, budget);
+	}
+	KUNIT_EXPECT_EQ(f->test, f->tb.answered, target);
+}
+
+/* Teardown; checks that every grant ended and every object went back. */
+static void fake_disconnect(struct fake *f, struct xsn_rx_stats *final)
+{
+	struct kunit *test = f->test;
+	unsigned int i;
+
+	xsn_rx_destroy(f->rx, final);
+	f->rx = NULL;
+	KUNIT_EXPECT_EQ(test, f->active, 0u);
+	KUNIT_EXPECT_EQ(test, f->wrong_ends, 0u);
+	KUNIT_EXPECT_EQ(test, final->grants_active, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->grants, (u64)f->grants);
+	KUNIT_EXPECT_EQ(test, final->grant_ends + final->grant_ends_deferred,
+			(u64)(f->ends + f->deferred));
+	KUNIT_EXPECT_EQ(test, final->buffers.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->reqs.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->buffers.bad_puts, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->reqs.bad_puts, 0ULL);
+	for (i = 0; i < XSN_TB_BATCH; i++)
+		free_page((unsigned long)f->tb.staging[i]);
+	free_page((unsigned long)f->sring);
+}
+
+static void normal_flow(struct kunit *test, enum xsn_grant_mode mode, unsigned int start)
+{
+	const u64 n = 6400;	/* whole refill batches: the ring ends full */
+	struct xsn_rx_stats s, half, final;
+	struct fake *f = fake_connect(test, mode, start, 0);
+
+	xsn_rx_refill(f->rx);
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, s.outstanding, (u64)RING);
+	KUNIT_EXPECT_EQ(test, s.requests, (u64)RING);
+	KUNIT_EXPECT_EQ(test, f->notifies, 1u);
+
+	pump(f, n / 2, 64, 64);
+	half = stats(f);
+	pump(f, n / 2, 64, 64);
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, f->delivered, n);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, f->tb.copy_errors, 0ULL);
+	KUNIT_EXPECT_FALSE(test, f->tb.overflow);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_OK);
+	KUNIT_EXPECT_EQ(test, s.packets, n);
+	KUNIT_EXPECT_EQ(test, s.bytes, f->tb.bytes);
+	KUNIT_EXPECT_EQ(test, s.requests, n + RING);
+	KUNIT_EXPECT_EQ(test, s.outstanding, (u64)RING);
+	KUNIT_EXPECT_EQ(test, s.buffers.in_use, (u64)RING);
+	KUNIT_EXPECT_EQ(test, s.reqs.in_use, (u64)RING);
+	if (mode == XSN_GRANT_PER_REQUEST) {
+		/* A grant at refill and an end at the response, per packet. */
+		KUNIT_EXPECT_EQ(test, s.grants, n + RING);
+		KUNIT_EXPECT_EQ(test, s.grant_ends, n);
+		KUNIT_EXPECT_EQ(test, s.grants_active, (u64)RING);
+	} else {
+		/*
+		 * Each constructed buffer was granted once, by the ctor, and
+		 * recycled buffers cost nothing: the second half of the
+		 * traffic adds (almost) no grant operation.
+		 */
+		KUNIT_EXPECT_EQ(test, s.grants, s.buffers.ctor_calls);
+		KUNIT_EXPECT_EQ(test, s.grant_ends, s.buffers.dtor_calls);
+		KUNIT_EXPECT_LT(test, s.grants, 2ULL * RING);
+		KUNIT_EXPECT_LT(test, (s.grant_ops - half.grant_ops) * 50, n / 2);
+	}
+	KUNIT_EXPECT_EQ(test, s.grants_active, (u64)f->active);
+
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
+	if (mode == XSN_GRANT_PER_REQUEST)
+		KUNIT_EXPECT_EQ(test, final.grant_ends, n + RING);
+	else
+		KUNIT_EXPECT_EQ(test, final.grant_ends, final.grants);
+}
+
+static void xsn_normal_flow_per_request(struct kunit *test)
+{
+	normal_flow(test, XSN_GRANT_PER_REQUEST, 0);
+}
+
+static void xsn_normal_flow_persistent(struct kunit *test)
+{
+	normal_flow(test, XSN_GRANT_PERSISTENT, 0);
+}
+
+/* Both ends attached just below 2^32: indices wrap during the run. */
+static void xsn_index_wrap(struct kunit *test)
+{
+	const unsigned int start = 0xffffffffu - 300;
+	unsigned int m;
+
+	for (m = XSN_GRANT_PER_REQUEST; m <= XSN_GRANT_PERSISTENT; m++) {
+		struct fake *f;
+		struct xsn_rx_stats final;
+		const struct xen_netif_rx_sring *s;
+
+		normal_flow(test, m, start);
+		/* And once more to look at the indices afterwards. */
+		f = fake_connect(test, m, start, 0);
+		xsn_rx_refill(f->rx);
+		pump(f, 1000, 64, 64);
+		s = f->sring;
+		KUNIT_EXPECT_LT(test, s->req_prod, start);
+		KUNIT_EXPECT_LT(test, s->rsp_prod, start);
+		KUNIT_EXPECT_EQ(test, s->rsp_prod, start + 1000);
+		KUNIT_EXPECT_EQ(test, f->delivered, 1000ULL);
+		KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+		KUNIT_EXPECT_EQ(test, xsn_rx_broken(f->rx), XSN_OK);
+		fake_disconnect(f, &final);
+	}
+}
+
+/*
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY: the backend gets an event only when
+ * its req_event lies among the requests just pushed; the frontend gets one
+ * only when its rsp_event does.
+ */
+static void xsn_notify_suppression(struct kunit *test)
+{
+	struct xsn_rx_stats final;
+	struct fake *f = fake_connect(test, XSN_GRANT_PER_REQUEST, 0, 32);
+	unsigned int notifies;
+
+	/* SHARED_RING_INIT asks for an event on the first request. */
+	xsn_rx_refill(f->rx);
+	KUNIT_EXPECT_EQ(test, f->notifies, 1u);
+
+	/* The backend works without asking again: refills cause no event. */
+	KUNIT_EXPECT_EQ(test, xsn_tb_take(&f->tb, 64), 64u);
+	KUNIT_EXPECT_EQ(test, xsn_tb_answer(&f->tb, 64), 64u);
+	front_poll(f, 64);
+	KUNIT_EXPECT_EQ(test, f->delivered, 64ULL);
+	KUNIT_EXPECT_EQ(test, stats(f).refills, 2ULL);
+	KUNIT_EXPECT_EQ(test, f->notifies, 1u);
+
+	/* Below the refill threshold nothing is pushed at all. */
+	xsn_tb_take(&f->tb, 16);
+	xsn_tb_answer(&f->tb, 16);
+	front_poll(f, 64);
+	KUNIT_EXPECT_EQ(test, stats(f).refills, 2ULL);
+	KUNIT_EXPECT_EQ(test, stats(f).outstanding, (u64)RING - 16);
+
+	/* The backend consumes everything and asks for an event. */
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	KUNIT_EXPECT_FALSE(test, xsn_tb_final_check(&f->tb));
+	notifies = f->notifies;
+	xsn_tb_answer(&f->tb, 32);
+	front_poll(f, 64);
+	KUNIT_EXPECT_EQ(test, stats(f).refills, 3ULL);
+	KUNIT_EXPECT_EQ(test, f->notifies, notifies + 1);
+
+	/* The frontend re-armed: one response, one kick; more without re-arm: none. */
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	f->kicks = 0;
+	xsn_tb_answer(&f->tb, 1);
+	KUNIT_EXPECT_EQ(test, f->kicks, 1u);
+	xsn_tb_answer(&f->tb, 1);
+	KUNIT_EXPECT_EQ(test, f->kicks, 1u);
+	front_poll(f, 64);
+	xsn_tb_answer(&f->tb, 1);
+	KUNIT_EXPECT_EQ(test, f->kicks, 2u);
+	front_poll(f, 64);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	fake_disconnect(f, &final);
+}
+
+/* NAPI-like: a poll never handles more than its budget. */
+static void xsn_bounded_batches(struct kunit *test)
+{
+	struct xsn_rx_stats final;
+	struct fake *f = fake_connect(test, XSN_GRANT_PERSISTENT, 0, 0);
+
+	xsn_rx_refill(f->rx);
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	KUNIT_EXPECT_EQ(test, xsn_tb_answer(&f->tb, 200), 200u);
+	KUNIT_EXPECT_TRUE(test, xsn_rx_has_work(f->rx));
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 16), 16);
+	KUNIT_EXPECT_EQ(test, f->delivered, 16ULL);
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 100), 100);
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 100), 84);
+	KUNIT_EXPECT_FALSE(test, xsn_rx_has_work(f->rx));
+	KUNIT_EXPECT_FALSE(test, xsn_rx_rearm(f->rx));
+	KUNIT_EXPECT_EQ(test, f->delivered, 200ULL);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	fake_disconnect(f, &final);
+}
+
+enum hostile {
+	H_UNKNOWN_ID,
+	H_REPEATED_ID,
+	H_NEGATIVE_STATUS,
+	H_ZERO_STATUS,
+	H_PAST_PAGE,
+	H_BIG_OFFSET,
+	H_FLAGS,
+	H_PROD_JUMP,
+	H_GRANT_KEPT,
+};
+
+static void put_response(struct fake *f, u16 id, u16 offset, u16 flags, s16 status)
+{
+	struct xen_netif_rx_response *rsp = RING_GET_RESPONSE(&f->tb.back, f->tb.back.rsp_prod_pvt);
+
+	rsp->id = id;
+	rsp->offset = offset;
+	rsp->flags = flags;
+	rsp->status = status;
+	f->tb.back.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES(&f->tb.back);
+}
+
+static void hostile(struct kunit *test, enum hostile what, enum xsn_grant_mode mode,
+		    enum xsn_broken expect)
+{
+	struct xsn_rx_stats s, final;
+	struct fake *f = fake_connect(test, mode, 0, 0);
+	struct xen_netif_rx_sring *sring = f->sring;
+	u16 id;
+
+	xsn_rx_refill(f->rx);
+	pump(f, 10, 10, 64);
+	KUNIT_ASSERT_EQ(test, f->delivered, 10ULL);
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	id = f->tb.held[f->tb.held_head].id;
+
+	switch (what) {
+	case H_UNKNOWN_ID:
+		put_response(f, RING + 3, 0, 0, 100);
+		break;
+	case H_REPEATED_ID:
+		xsn_tb_answer(&f->tb, 1);
+		put_response(f, id, 0, 0, 100);
+		break;
+	case H_NEGATIVE_STATUS:
+		put_response(f, id, 0, 0, XEN_NETIF_RSP_ERROR);
+		break;
+	case H_ZERO_STATUS:
+		put_response(f, id, 0, 0, 0);
+		break;
+	case H_PAST_PAGE:
+		put_response(f, id, 0, 0, PAGE_SIZE + 1);
+		break;
+	case H_BIG_OFFSET:
+		put_response(f, id, PAGE_SIZE - 10, 0, 11);
+		break;
+	case H_FLAGS:
+		put_response(f, id, 0, XEN_NETRXF_more_data, 100);
+		break;
+	case H_PROD_JUMP:
+		WRITE_ONCE(sring->rsp_prod, f->tb.back.rsp_prod_pvt + RING + 1);
+		break;
+	case H_GRANT_KEPT:
+		/* The backend keeps the buffer's grant (mapped) as it answers. */
+		f->mapped[f->tb.held[f->tb.held_head].gref] = true;
+		xsn_tb_answer(&f->tb, 1);
+		break;
+	}
+	/* A valid response after the bad one must not be consumed either. */
+	if (what != H_PROD_JUMP)
+		xsn_tb_answer(&f->tb, 1);
+	front_poll(f, 64);
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, f->delivered, what == H_REPEATED_ID ? 11ULL : 10ULL);
+	/* Broken stays broken: nothing more is consumed or posted. */
+	xsn_tb_answer(&f->tb, 5);
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_FALSE(test, xsn_rx_rearm(f->rx));
+	KUNIT_EXPECT_FALSE(test, xsn_rx_has_work(f->rx));
+	KUNIT_EXPECT_EQ(test, stats(f).packets, f->delivered);
+	KUNIT_EXPECT_EQ(test, stats(f).requests, s.requests);
+
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, what == H_GRANT_KEPT ? 1ULL : 0ULL);
+	KUNIT_EXPECT_EQ(test, (u64)f->deferred, final.grant_ends_deferred);
+}
+
+static void xsn_hostile_unknown_id(struct kunit *test)
+{
+	hostile(test, H_UNKNOWN_ID, XSN_GRANT_PER_REQUEST, XSN_BROKEN_ID);
+	hostile(test, H_UNKNOWN_ID, XSN_GRANT_PERSISTENT, XSN_BROKEN_ID);
+}
+
+static void xsn_hostile_repeated_id(struct kunit *test)
+{
+	hostile(test, H_REPEATED_ID, XSN_GRANT_PER_REQUEST, XSN_BROKEN_ID);
+	hostile(test, H_REPEATED_ID, XSN_GRANT_PERSISTENT, XSN_BROKEN_ID);
+}
+
+static void xsn_hostile_status(struct kunit *test)
+{
+	hostile(test, H_NEGATIVE_STATUS, XSN_GRANT_PER_REQUEST, XSN_BROKEN_STATUS);
+	hostile(test, H_NEGATIVE_STATUS, XSN_GRANT_PERSISTENT, XSN_BROKEN_STATUS);
+	hostile(test, H_ZERO_STATUS, XSN_GRANT_PERSISTENT, XSN_BROKEN_STATUS);
+}
+
+static void xsn_hostile_length(struct kunit *test)
+{
+	hostile(test, H_PAST_PAGE, XSN_GRANT_PER_REQUEST, XSN_BROKEN_LENGTH);
+	hostile(test, H_PAST_PAGE, XSN_GRANT_PERSISTENT, XSN_BROKEN_LENGTH);
+	hostile(test, H_BIG_OFFSET, XSN_GRANT_PERSISTENT, XSN_BROKEN_LENGTH);
+}
+
+static void xsn_hostile_flags(struct kunit *test)
+{
+	hostile(test, H_FLAGS, XSN_GRANT_PER_REQUEST, XSN_BROKEN_FLAGS);
+}
+
+static void xsn_hostile_prod_jump(struct kunit *test)
+{
+	hostile(test, H_PROD_JUMP, XSN_GRANT_PER_REQUEST, XSN_BROKEN_PROD_OVERFLOW);
+	hostile(test, H_PROD_JUMP, XSN_GRANT_PERSISTENT, XSN_BROKEN_PROD_OVERFLOW);
+}
+
+static void xsn_hostile_grant_kept(struct kunit *test)
+{
+	hostile(test, H_GRANT_KEPT, XSN_GRANT_PER_REQUEST, XSN_BROKEN_GRANT_BUSY);
+}
+
+/* rsp_prod ahead of the requests outstanding, though within the ring size. */
+static void xsn_hostile_prod_ahead(struct kunit *test)
+{
+	struct xsn_rx_stats final;
+	/* A threshold of the whole ring: no refill until the ring is empty. */
+	struct fake *f = fake_connect(test, XSN_GRANT_PERSISTENT, 0, RING);
+	struct xen_netif_rx_sring *sring = f->sring;
+
+	xsn_rx_refill(f->rx);
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	xsn_tb_answer(&f->tb, 100);
+	front_poll(f, 64);
+	KUNIT_ASSERT_EQ(test, f->delivered, 100ULL);
+	KUNIT_ASSERT_EQ(test, stats(f).outstanding, (u64)RING - 100);
+	/* 200 responses claimed: fewer than RING, more than the 156 outstanding. */
+	WRITE_ONCE(sring->rsp_prod, sring->rsp_prod + 200);
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, xsn_rx_broken(f->rx), XSN_BROKEN_PROD_OVERFLOW);
+	KUNIT_EXPECT_EQ(test, f->delivered, 100ULL);
+	fake_disconnect(f, &final);
+}
+
+/* Teardown with requests posted, taken and answered but not consumed. */
+static void teardown_in_flight(struct kunit *test, enum xsn_grant_mode mode)
+{
+	struct xsn_rx_stats final;
+	struct fake *f = fake_connect(test, mode, 0, 0);
+
+	xsn_rx_refill(f->rx);
+	pump(f, 320, 64, 64);
+	xsn_tb_take(&f->tb, 100);
+	xsn_tb_answer(&f->tb, 50);
+	KUNIT_EXPECT_TRUE(test, xsn_rx_has_work(f->rx));
+	KUNIT_EXPECT_EQ(test, stats(f).outstanding, (u64)RING);
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
+	KUNIT_EXPECT_EQ(test, f->delivered, 320ULL);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+}
+
+static void xsn_teardown_in_flight(struct kunit *test)
+{
+	teardown_in_flight(test, XSN_GRANT_PER_REQUEST);
+	teardown_in_flight(test, XSN_GRANT_PERSISTENT);
+}
+
+/* The backend vanished holding every grant: teardown still ends each one. */
+static void xsn_teardown_backend_gone(struct kunit *test)
+{
+	struct xsn_rx_stats final;
+	struct fake *f = fake_connect(test, XSN_GRANT_PER_REQUEST, 0, 0);
+	u64 outstanding;
+	unsigned int i;
+
+	xsn_rx_refill(f->rx);
+	pump(f, 100, 64, 64);
+	outstanding = stats(f).outstanding;
+	KUNIT_EXPECT_GT(test, outstanding, 0ULL);
+	for (i = 0; i < FAKE_REFS; i++)
+		f->mapped[i] = f->pages[i] != NULL;
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, outstanding);
+	KUNIT_EXPECT_EQ(test, (u64)f->deferred, outstanding);
+}
+
+/* After traffic and monitor passes both caches are back to their reservation. */
+static void back_to_reservation(struct kunit *test, enum xsn_grant_mode mode)
+{
+	struct xsn_rx_stats s, final;
+	struct fake *f = fake_connect(test, mode, 0, 0);
+	unsigned int pass;
+
+	xsn_rx_refill(f->rx);
+	pump(f, 3200, 64, 64);
+	for (pass = 0; pass < 10; pass++) {
+		xsn_rx_trim(f->rx);
+		s = stats(f);
+		if (s.buffers.count == s.buffers.reservation && s.reqs.count == s.reqs.reservation)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, s.buffers.count, s.buffers.reservation);
+	KUNIT_EXPECT_EQ(test, s.reqs.count, s.reqs.reservation);
+	KUNIT_EXPECT_EQ(test, s.buffers.in_use, s.outstanding);
+	KUNIT_EXPECT_EQ(test, s.reqs.in_use, s.outstanding);
+	KUNIT_EXPECT_EQ(test, s.buffers.cached, 0ULL);
+	if (mode == XSN_GRANT_PERSISTENT) {
+		/* Freed buffers ended their grants; the rest stay granted. */
+		KUNIT_EXPECT_EQ(test, s.grants - s.grant_ends, s.buffers.ctor_calls - s.buffers.dtor_calls);
+		KUNIT_EXPECT_EQ(test, s.grants_active, (u64)f->active);
+	}
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.buffers.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, final.buffers.count, final.buffers.reservation);
+}
+
+static void xsn_back_to_reservation(struct kunit *test)
+{
+	back_to_reservation(test, XSN_GRANT_PER_REQUEST);
+	back_to_reservation(test, XSN_GRANT_PERSISTENT);
+}
+
+/* The payload check the Xen runs rely on notices every kind of damage. */
+static void xsn_payload_check(struct kunit *test)
+{
+	static const u64 seqs[] = { 0, 1, 7, 101, 4242, 99999 };
+	unsigned int i, offset, len, pos;
+	u8 *page = (u8 *)get_zeroed_page(GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < ARRAY_SIZE(seqs); i++) {
+		xsn_tb_shape(seqs[i], &offset, &len);
+		KUNIT_EXPECT_LE(test, offset + len, (unsigned int)PAGE_SIZE);
+		KUNIT_EXPECT_GE(test, len, 60u);
+		xsn_tb_fill(page + offset, seqs[i], len);
+		KUNIT_EXPECT_TRUE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i] + 1));
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len - 1, seqs[i]));
+		for (pos = 0; pos < len; pos += len / 3) {
+			page[offset + pos] ^= 0x10;
+			KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+			page[offset + pos] ^= 0x10;
+		}
+		page[offset + len - 1] ^= 1;
+		KUNIT_EXPECT_FALSE(test, xsn_tb_verify(page + offset, len, seqs[i]));
+		page[offset + len - 1] ^= 1;
+	}
+	xsn_tb_shape(101, &offset, &len);
+	KUNIT_EXPECT_EQ(test, len, (unsigned int)PAGE_SIZE);
+	free_page((unsigned long)page);
+}
+
+static struct kunit_case xsn_cases[] = {
+	KUNIT_CASE(xsn_payload_check),
+	KUNIT_CASE(xsn_normal_flow_per_request),
+	KUNIT_CASE(xsn_normal_flow_persistent),
+	KUNIT_CASE(xsn_index_wrap),
+	KUNIT_CASE(xsn_notify_suppression),
+	KUNIT_CASE(xsn_bounded_batches),
+	KUNIT_CASE(xsn_hostile_unknown_id),
+	KUNIT_CASE(xsn_hostile_repeated_id),
+	KUNIT_CASE(xsn_hostile_status),
+	KUNIT_CASE(xsn_hostile_length),
+	KUNIT_CASE(xsn_hostile_flags),
+	KUNIT_CASE(xsn_hostile_prod_jump),
+	KUNIT_CASE(xsn_hostile_prod_ahead),
+	KUNIT_CASE(xsn_hostile_grant_kept),
+	KUNIT_CASE(xsn_teardown_in_flight),
+	KUNIT_CASE(xsn_teardown_backend_gone),
+	KUNIT_CASE(xsn_back_to_reservation),
+	{}
+};
+
+static struct kunit_suite xsn_suite = {
+	.name = "xen_slab_netfront",
+	.test_cases = xsn_cases,
+};
+kunit_test_suite(xsn_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the xen_slab_netfront rx ring consumer");
+MODULE_LICENSE("GPL");
