@@ -171,8 +171,11 @@ int Rx::init(const char *name, const xsn_rx_args *args)
 	if (!ring_)
 		return -XSN_ENOMEM;
 	ring_size_ = xsn_ring_size(ring_);
-	if (ring_size_ == 0 || ring_size_ > kMaxRing)
+	if (ring_size_ == 0 || ring_size_ > kMaxRing) {
+		// destroy() walks slots_[0 .. ring_size_).
+		ring_size_ = 0;
 		return -XSN_EINVAL;
+	}
 	threshold_ = args_.refill_threshold ? min(args_.refill_threshold, ring_size_) : ring_size_ / 4;
 	for (u32 i = 0; i < ring_size_; i++)
 		free_ids_[i] = static_cast<u16>(ring_size_ - 1 - i);
