@@ -26,6 +26,7 @@ struct xsn_xen_front {
 	struct net_device *napi_dev;
 	struct napi_struct napi;
 	bool napi_added;
+	bool stopped;
 	atomic64_t irqs;
 	atomic64_t spurious;
 	atomic64_t napi_polls;
@@ -207,6 +208,23 @@ void xsn_xen_front_get_stats(struct xsn_xen_front *f, struct xsn_xen_front_stats
 }
 EXPORT_SYMBOL_GPL(xsn_xen_front_get_stats);
 
+void xsn_xen_front_stop(struct xsn_xen_front *f)
+{
+	if (f->stopped)
+		return;
+	f->stopped = true;
+	/*
+	 * The interrupt first (waiting for a running handler), so nothing
+	 * schedules the poll any more; then NAPI (waiting for a running poll,
+	 * which may still refill and notify through the still bound irq).
+	 */
+	if (f->irq >= 0)
+		disable_irq(f->irq);
+	if (f->napi_added)
+		napi_disable(&f->napi);
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_stop);
+
 unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats *final)
 {
 	struct xsn_rx_stats s = {};
@@ -214,13 +232,15 @@ unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats 
 
 	if (!f)
 		return 0;
-	/* No interrupt, then no poll, can run from here on. */
+	/*
+	 * No interrupt, then no poll, can run from here on; only then is the
+	 * irq unbound, so a poll never notifies through a freed irq.
+	 */
+	xsn_xen_front_stop(f);
 	if (f->irq >= 0)
 		unbind_from_irqhandler(f->irq, f);
-	if (f->napi_added) {
-		napi_disable(&f->napi);
+	if (f->napi_added)
 		netif_napi_del(&f->napi);
-	}
 	kfree(f->napi_dev);
 	/* The buffer cache's destructor ends the persistent grants. */
 	xsn_rx_destroy(f->rx, &s);

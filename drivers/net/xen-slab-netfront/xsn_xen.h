@@ -97,12 +97,27 @@ struct xsn_rx *xsn_xen_front_rx(struct xsn_xen_front *f);
 void xsn_xen_front_get_stats(struct xsn_xen_front *f, struct xsn_xen_front_stats *stats);
 
 /**
+ * xsn_xen_front_stop() - stop the interrupt and the poll
+ * @f: the frontend.
+ *
+ * Disables the event channel's interrupt (waiting for a running handler),
+ * then NAPI (waiting for a running poll).  Afterwards nothing consumes or
+ * posts any more and the rx queue's counters stand still; the event channel
+ * stays bound until xsn_xen_front_destroy(), which stops first if this was
+ * not called.
+ *
+ * Context: process context; may sleep.
+ */
+void xsn_xen_front_stop(struct xsn_xen_front *f);
+
+/**
  * xsn_xen_front_destroy() - tear a frontend down
  * @f: the frontend; NULL is ignored.
  * @final: if not NULL, receives the rx queue's final counters (see
  *	xsn_rx_destroy()).
  *
- * Unbinds the event channel (which closes it), stops NAPI, ends every grant
+ * Stops (xsn_xen_front_stop()), then unbinds the event channel (which
+ * closes it), ends every grant
  * of the rx queue and then the ring page's grant, also when the backend
  * vanished mid-flight: a grant the backend still holds ends later and its
  * page is freed only then.
