@@ -50,6 +50,7 @@ struct lb {
 	struct xsn_tb tb;
 	wait_queue_head_t wq;
 	struct gnttab_copy copy[XSN_TB_BATCH];
+	void *bounce;		/* lb_deliver's private copy of a packet */
 	u64 copy_batches;
 	u64 kicks_received;
 	/* Written by the frontend's delivery callback (NAPI, one CPU at a time). */
@@ -69,7 +70,9 @@ static void lb_deliver(void *arg, const void *data, unsigned int len, unsigned i
 {
 	struct lb *lb = arg;
 
-	if (!xsn_tb_verify(data, len, lb->expect_seq))
+	/* Copy first: in persistent mode the backend can still write the page. */
+	memcpy(lb->bounce, data, len);
+	if (!xsn_tb_verify(lb->bounce, len, lb->expect_seq))
 		lb->bad_payloads++;
 	lb->expect_seq++;
 	WRITE_ONCE(lb->delivered, lb->delivered + 1);
@@ -129,6 +132,8 @@ static void lb_free(struct lb *lb)
 	for (i = 0; i < XSN_TB_BATCH; i++)
 		if (lb->tb.staging[i])
 			free_page((unsigned long)lb->tb.staging[i]);
+	if (lb->bounce)
+		free_page((unsigned long)lb->bounce);
 	kfree(lb->dev);
 	kfree(lb);
 }
@@ -154,6 +159,11 @@ static struct lb *lb_connect(enum xsn_grant_mode m, const char *name)
 	lb->dev->nodename = "xsn-loopback";
 	lb->dev->otherend_id = xen_initial_domain() ? 0 : DOMID_SELF;
 	lb->dev->spurious_threshold = 1;
+	lb->bounce = (void *)__get_free_page(GFP_KERNEL);
+	if (!lb->bounce) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	for (i = 0; i < XSN_TB_BATCH; i++) {
 		lb->tb.staging[i] = (void *)__get_free_page(GFP_KERNEL);
 		if (!lb->tb.staging[i]) {
