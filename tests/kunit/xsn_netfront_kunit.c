@@ -28,6 +28,7 @@ struct fake {
 	unsigned int ends;
 	unsigned int deferred;
 	unsigned int wrong_ends;	/* end of a reference that was not granted */
+	bool grant_fails;		/* the grant table is out of references */
 	unsigned int notifies;		/* frontend -> backend */
 	unsigned int kicks;		/* backend -> frontend */
 	struct xsn_tb tb;
@@ -43,6 +44,8 @@ static int fake_grant(void *ctx, void *page, unsigned int *ref)
 	struct fake *f = ctx;
 	unsigned int i, r;
 
+	if (f->grant_fails)
+		return -ENOSPC;
 	for (i = 0; i < FAKE_REFS - FAKE_FIRST_REF; i++) {
 		r = FAKE_FIRST_REF + (f->next_ref + i) % (FAKE_REFS - FAKE_FIRST_REF);
 		if (!f->pages[r] && !f->leaked[r]) {
@@ -579,6 +582,49 @@ static void xsn_teardown_backend_gone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (u64)f->deferred, outstanding);
 }
 
+/*
+ * The grant table runs out while the backend answers everything: the ring
+ * drains, no request is posted, so no event would ever come.  The queue
+ * says so (xsn_rx_starved(), on which the Xen transport arms its refill
+ * timer), and the retry, once grants work again, gets rx going.
+ */
+static void xsn_refill_retry(struct kunit *test)
+{
+	struct xsn_rx_stats s, final;
+	struct fake *f = fake_connect(test, XSN_GRANT_PER_REQUEST, 0, 0);
+	u64 requests;
+
+	xsn_rx_refill(f->rx);
+	pump(f, 64, 64, 64);
+	KUNIT_EXPECT_FALSE(test, xsn_rx_starved(f->rx));
+
+	f->grant_fails = true;
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	KUNIT_EXPECT_EQ(test, xsn_tb_answer(&f->tb, XSN_TB_HELD), (unsigned int)RING);
+	front_poll(f, 64);
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, f->delivered, 64ULL + RING);
+	KUNIT_EXPECT_EQ(test, s.outstanding, 0ULL);
+	KUNIT_EXPECT_GT(test, s.buffer_shortfalls, 0ULL);
+	KUNIT_EXPECT_TRUE(test, xsn_rx_starved(f->rx));
+	/* A retry while the grants still fail changes nothing. */
+	requests = s.requests;
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, stats(f).requests, requests);
+	KUNIT_EXPECT_TRUE(test, xsn_rx_starved(f->rx));
+
+	/* The retry after the grant table recovered posts the whole ring. */
+	f->grant_fails = false;
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, stats(f).outstanding, (u64)RING);
+	KUNIT_EXPECT_FALSE(test, xsn_rx_starved(f->rx));
+	pump(f, 640, 64, 64);
+	KUNIT_EXPECT_EQ(test, f->delivered, 64ULL + RING + 640);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, xsn_rx_broken(f->rx), XSN_OK);
+	fake_disconnect(f, &final);
+}
+
 /* After traffic and monitor passes both caches are back to their reservation. */
 static void back_to_reservation(struct kunit *test, enum xsn_grant_mode mode)
 {
@@ -663,6 +709,7 @@ static struct kunit_case xsn_cases[] = {
 	KUNIT_CASE(xsn_teardown_in_flight),
 	KUNIT_CASE(xsn_teardown_backend_gone),
 	KUNIT_CASE(xsn_back_to_reservation),
+	KUNIT_CASE(xsn_refill_retry),
 	{}
 };
 

@@ -110,6 +110,7 @@ public:
 	int poll(int budget);
 	bool rearm();
 	bool has_work() const;
+	bool starved() const;
 	void get_stats(xsn_rx_stats *s) const;
 	void trim();
 
@@ -443,6 +444,13 @@ bool Rx::has_work() const
 	return !broken() && xsn_ring_has_responses(ring_);
 }
 
+// Nothing posted, so no response and no event will ever come: only a retry
+// of the refill (the transport's timer) can get the ring going again.
+bool Rx::starved() const
+{
+	return !broken() && xsn_ring_req_prod_pvt(ring_) == xsn_ring_rsp_cons(ring_);
+}
+
 void Rx::trim()
 {
 	xen_slab_cache_trim(buffers_);
@@ -563,6 +571,11 @@ extern "C" bool xsn_rx_rearm(xsn_rx *rx)
 extern "C" bool xsn_rx_has_work(xsn_rx *rx)
 {
 	return reinterpret_cast<Rx *>(rx)->has_work();
+}
+
+extern "C" bool xsn_rx_starved(xsn_rx *rx)
+{
+	return reinterpret_cast<Rx *>(rx)->starved();
 }
 
 extern "C" xsn_broken xsn_rx_broken(xsn_rx *rx)

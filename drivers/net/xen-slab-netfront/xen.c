@@ -9,6 +9,7 @@
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <xen/events.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -25,12 +26,16 @@ struct xsn_xen_front {
 	int irq;
 	struct net_device *napi_dev;
 	struct napi_struct napi;
+	struct timer_list refill_timer;
 	bool napi_added;
 	bool stopped;
 	atomic64_t irqs;
 	atomic64_t spurious;
 	atomic64_t napi_polls;
 };
+
+/* Refill retry when the ring ran dry for want of buffers, as xen-netfront. */
+#define XSN_REFILL_RETRY (HZ / 10)
 
 static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
 {
@@ -76,9 +81,19 @@ static int xsn_xen_poll(struct napi_struct *napi, int budget)
 
 	atomic64_inc(&f->napi_polls);
 	done = xsn_rx_poll(f->rx, budget);
+	/* Nothing posted, so no event will come: retry the refill later. */
+	if (xsn_rx_starved(f->rx))
+		mod_timer(&f->refill_timer, jiffies + XSN_REFILL_RETRY);
 	if (done < budget && napi_complete_done(napi, done) && xsn_rx_rearm(f->rx))
 		napi_schedule(napi);
 	return done;
+}
+
+static void xsn_xen_refill_timeout(struct timer_list *t)
+{
+	struct xsn_xen_front *f = from_timer(f, t, refill_timer);
+
+	napi_schedule(&f->napi);
 }
 
 static irqreturn_t xsn_xen_interrupt(int irq, void *dev_id)
@@ -116,6 +131,7 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	timer_setup(&f->refill_timer, xsn_xen_refill_timeout, 0);
 	f->backend = backend;
 	f->ring_ref = INVALID_GRANT_REF;
 	f->irq = -1;
@@ -222,6 +238,8 @@ void xsn_xen_front_stop(struct xsn_xen_front *f)
 		disable_irq(f->irq);
 	if (f->napi_added)
 		napi_disable(&f->napi);
+	/* Only a poll arms it; a late expiry finds NAPI disabled. */
+	del_timer_sync(&f->refill_timer);
 }
 EXPORT_SYMBOL_GPL(xsn_xen_front_stop);
 
