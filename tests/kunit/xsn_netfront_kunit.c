@@ -409,10 +409,18 @@ enum hostile {
 	H_GRANT_KEPT,
 };
 
+/*
+ * Answers the oldest held request with a response of the test's making (its
+ * id may be another): that request is off the held queue, so the backend's
+ * next regular answer carries a fresh, valid id.
+ */
 static void put_response(struct fake *f, u16 id, u16 offset, u16 flags, s16 status)
 {
 	struct xen_netif_rx_response *rsp = RING_GET_RESPONSE(&f->tb.back, f->tb.back.rsp_prod_pvt);
 
+	KUNIT_ASSERT_GT(f->test, f->tb.held_count, 0u);
+	f->tb.held_head = (f->tb.held_head + 1) % XSN_TB_HELD;
+	f->tb.held_count--;
 	rsp->id = id;
 	rsp->offset = offset;
 	rsp->flags = flags;
@@ -427,6 +435,7 @@ static void hostile(struct kunit *test, enum hostile what, enum xsn_grant_mode m
 	struct xsn_rx_stats s, final;
 	struct fake *f = fake_connect(test, mode, 0, 0);
 	struct xen_netif_rx_sring *sring = f->sring;
+	u64 outstanding, consumed;
 	u16 id;
 
 	xsn_rx_refill(f->rx);
@@ -434,6 +443,9 @@ static void hostile(struct kunit *test, enum hostile what, enum xsn_grant_mode m
 	KUNIT_ASSERT_EQ(test, f->delivered, 10ULL);
 	xsn_tb_take(&f->tb, XSN_TB_HELD);
 	id = f->tb.held[f->tb.held_head].id;
+	/* 10 slots free, below the refill threshold: nothing is posted below. */
+	outstanding = stats(f).outstanding;
+	KUNIT_ASSERT_EQ(test, outstanding, (u64)RING - 10);
 
 	switch (what) {
 	case H_UNKNOWN_ID:
@@ -467,14 +479,20 @@ static void hostile(struct kunit *test, enum hostile what, enum xsn_grant_mode m
 		xsn_tb_answer(&f->tb, 1);
 		break;
 	}
-	/* A valid response after the bad one must not be consumed either. */
+	/*
+	 * A valid response (a fresh id) after the bad one must not be
+	 * consumed either: consuming stops right after the bad response
+	 * (before it, for a jump of rsp_prod).
+	 */
 	if (what != H_PROD_JUMP)
 		xsn_tb_answer(&f->tb, 1);
+	consumed = what == H_PROD_JUMP ? 0 : what == H_REPEATED_ID ? 2 : 1;
 	front_poll(f, 64);
 	s = stats(f);
 	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
 	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
 	KUNIT_EXPECT_EQ(test, f->delivered, what == H_REPEATED_ID ? 11ULL : 10ULL);
+	KUNIT_EXPECT_EQ(test, s.outstanding, outstanding - consumed);
 	/* Broken stays broken: nothing more is consumed or posted. */
 	xsn_tb_answer(&f->tb, 5);
 	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
@@ -504,6 +522,7 @@ static void xsn_hostile_status(struct kunit *test)
 {
 	hostile(test, H_NEGATIVE_STATUS, XSN_GRANT_PER_REQUEST, XSN_BROKEN_STATUS);
 	hostile(test, H_NEGATIVE_STATUS, XSN_GRANT_PERSISTENT, XSN_BROKEN_STATUS);
+	hostile(test, H_ZERO_STATUS, XSN_GRANT_PER_REQUEST, XSN_BROKEN_STATUS);
 	hostile(test, H_ZERO_STATUS, XSN_GRANT_PERSISTENT, XSN_BROKEN_STATUS);
 }
 
@@ -511,12 +530,14 @@ static void xsn_hostile_length(struct kunit *test)
 {
 	hostile(test, H_PAST_PAGE, XSN_GRANT_PER_REQUEST, XSN_BROKEN_LENGTH);
 	hostile(test, H_PAST_PAGE, XSN_GRANT_PERSISTENT, XSN_BROKEN_LENGTH);
+	hostile(test, H_BIG_OFFSET, XSN_GRANT_PER_REQUEST, XSN_BROKEN_LENGTH);
 	hostile(test, H_BIG_OFFSET, XSN_GRANT_PERSISTENT, XSN_BROKEN_LENGTH);
 }
 
 static void xsn_hostile_flags(struct kunit *test)
 {
 	hostile(test, H_FLAGS, XSN_GRANT_PER_REQUEST, XSN_BROKEN_FLAGS);
+	hostile(test, H_FLAGS, XSN_GRANT_PERSISTENT, XSN_BROKEN_FLAGS);
 }
 
 static void xsn_hostile_prod_jump(struct kunit *test)
@@ -525,6 +546,11 @@ static void xsn_hostile_prod_jump(struct kunit *test)
 	hostile(test, H_PROD_JUMP, XSN_GRANT_PERSISTENT, XSN_BROKEN_PROD_OVERFLOW);
 }
 
+/*
+ * Per-request mode only: a persistent buffer stays granted across responses,
+ * so a backend keeping it mapped is not a protocol error there (its end is
+ * deferred at teardown instead: see xsn_teardown_backend_gone).
+ */
 static void xsn_hostile_grant_kept(struct kunit *test)
 {
 	hostile(test, H_GRANT_KEPT, XSN_GRANT_PER_REQUEST, XSN_BROKEN_GRANT_BUSY);
@@ -576,23 +602,39 @@ static void xsn_teardown_in_flight(struct kunit *test)
 	teardown_in_flight(test, XSN_GRANT_PERSISTENT);
 }
 
-/* The backend vanished holding every grant: teardown still ends each one. */
-static void xsn_teardown_backend_gone(struct kunit *test)
+/*
+ * The backend vanished holding every grant: teardown still ends each one,
+ * deferred.  Per-request mode: the grants of the requests outstanding;
+ * persistent mode: the grant of every buffer the cache holds.
+ */
+static void teardown_backend_gone(struct kunit *test, enum xsn_grant_mode mode)
 {
-	struct xsn_rx_stats final;
-	struct fake *f = fake_connect(test, XSN_GRANT_PER_REQUEST, 0, 0);
-	u64 outstanding;
-	unsigned int i;
+	struct xsn_rx_stats s, final;
+	struct fake *f = fake_connect(test, mode, 0, 0);
+	unsigned int i, mapped = 0;
 
 	xsn_rx_refill(f->rx);
 	pump(f, 100, 64, 64);
-	outstanding = stats(f).outstanding;
-	KUNIT_EXPECT_GT(test, outstanding, 0ULL);
-	for (i = 0; i < FAKE_REFS; i++)
+	s = stats(f);
+	KUNIT_EXPECT_GT(test, s.outstanding, 0ULL);
+	for (i = 0; i < FAKE_REFS; i++) {
 		f->mapped[i] = f->pages[i] != NULL;
+		mapped += f->mapped[i];
+	}
+	if (mode == XSN_GRANT_PER_REQUEST)
+		KUNIT_EXPECT_EQ(test, (u64)mapped, s.outstanding);
+	else
+		KUNIT_EXPECT_EQ(test, (u64)mapped, s.grants_active);
+	KUNIT_EXPECT_GE(test, (u64)mapped, s.outstanding);
 	fake_disconnect(f, &final);
-	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, outstanding);
-	KUNIT_EXPECT_EQ(test, (u64)f->deferred, outstanding);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, (u64)mapped);
+	KUNIT_EXPECT_EQ(test, (u64)f->deferred, (u64)mapped);
+}
+
+static void xsn_teardown_backend_gone(struct kunit *test)
+{
+	teardown_backend_gone(test, XSN_GRANT_PER_REQUEST);
+	teardown_backend_gone(test, XSN_GRANT_PERSISTENT);
 }
 
 /*
