@@ -167,13 +167,16 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	if (err)
 		goto fail;
 	f->port = alloc.port;
+	/*
+	 * On failure the port is not closed here: every failure after the
+	 * irq was set up (request_irq() included) already closed it through
+	 * unbind_from_irq(), and a second EVTCHNOP_close could hit a port
+	 * number reused meanwhile.  Only when no irq could be allocated at
+	 * all does the port stay open.
+	 */
 	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, name, f);
-	if (err < 0) {
-		struct evtchn_close close = { .port = f->port };
-
-		HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+	if (err < 0)
 		goto fail;
-	}
 	f->irq = err;
 	*out = f;
 	return 0;
