@@ -24,6 +24,7 @@ struct xsn_xen_front {
 	grant_ref_t ring_ref;
 	evtchn_port_t port;
 	int irq;
+	char *irq_name;		/* request_irq() keeps the pointer */
 	struct net_device *napi_dev;
 	struct napi_struct napi;
 	struct timer_list refill_timer;
@@ -163,6 +164,11 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	f->napi_added = true;
 	napi_enable(&f->napi);
 
+	f->irq_name = kstrdup(name, GFP_KERNEL);
+	if (!f->irq_name) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
 	if (err)
 		goto fail;
@@ -174,7 +180,7 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	 * number reused meanwhile.  Only when no irq could be allocated at
 	 * all does the port stay open.
 	 */
-	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, name, f);
+	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, f->irq_name, f);
 	if (err < 0)
 		goto fail;
 	f->irq = err;
@@ -260,6 +266,7 @@ unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats 
 	xsn_xen_front_stop(f);
 	if (f->irq >= 0)
 		unbind_from_irqhandler(f->irq, f);
+	kfree(f->irq_name);
 	if (f->napi_added)
 		netif_napi_del(&f->napi);
 	kfree(f->napi_dev);
