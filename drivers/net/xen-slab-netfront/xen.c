@@ -51,14 +51,21 @@ static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
 
 /*
  * A grant the backend still uses is handed to the grant table's deferred
- * list, which takes its own reference to the page: the page cannot go back
- * to the page allocator before the backend lets go of it.
+ * list together with a reference to the page, as xen-netfront does: the
+ * page cannot go back to the page allocator before the backend lets go of
+ * it.  The buffer is exactly this one order-0 page (checked at create): a
+ * reference to a page inside a larger non-compound block would not keep
+ * the block from being freed.
  */
-static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *page)
+static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *buf)
 {
+	struct page *page;
+
 	if (gnttab_try_end_foreign_access(ref))
 		return 0;
-	gnttab_end_foreign_access(ref, NULL);
+	page = virt_to_page(buf);
+	get_page(page);
+	gnttab_end_foreign_access(ref, page);
 	return 1;
 }
 
@@ -126,6 +133,7 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 		.deliver_arg = arg,
 	};
 	struct xsn_xen_front *f;
+	struct xsn_rx_stats s;
 	int err;
 
 	*out = NULL;
@@ -153,6 +161,12 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	err = xsn_rx_create(name, &args, &f->rx);
 	if (err)
 		goto fail;
+	/* The deferred grant end above relies on order-0 buffer slabs. */
+	xsn_rx_get_stats(f->rx, &s);
+	if (WARN_ON_ONCE(s.buffers.slab_order != 0)) {
+		err = -EINVAL;
+		goto fail;
+	}
 
 	f->napi_dev = kzalloc(sizeof(*f->napi_dev), GFP_KERNEL);
 	if (!f->napi_dev) {
