@@ -342,12 +342,18 @@ static void run_mode(enum xsn_grant_mode m)
  * its port while the frontend is torn down.  Every grant must end anyway:
  * the buffers' at once (the backend only copied into them), the ring's
  * deferred while the backend maps it (PV), the page freed once it unmaps.
+ * On PV the backend also maps one buffer of a held request: that grant's
+ * end is deferred too, and the page stays with the grant table (which
+ * holds a reference to it) until the backend unmaps it.
  */
 static void run_backend_gone(enum xsn_grant_mode m)
 {
 	const char *mode_name = m == XSN_GRANT_PERSISTENT ? "persistent" : "per-request";
 	struct xsn_rx_stats before, final;
 	unsigned int deferred, expect_deferred;
+	void *buf_map = NULL;
+	bool buf_ok = true;
+	grant_ref_t ref;
 	struct lb *lb;
 	int err;
 
@@ -361,19 +367,33 @@ static void run_backend_gone(enum xsn_grant_mode m)
 	xsn_tb_answer(&lb->tb, lb->tb.held_count / 2);
 	xsn_xen_front_stop(lb->front);
 	xsn_rx_get_stats(xsn_xen_front_rx(lb->front), &before);
+	/* PV: map the buffer of a held request (the held queue is not empty). */
+	if (lb->ring_mapped && lb->tb.held_count) {
+		ref = lb->tb.held[lb->tb.held_head].gref;
+		if (xenbus_map_ring_valloc(lb->dev, &ref, 1, &buf_map)) {
+			buf_map = NULL;
+			buf_ok = false;
+		}
+	}
 
-	expect_deferred = lb->ring_mapped ? 1 : 0;
+	expect_deferred = (lb->ring_mapped ? 1 : 0) + (buf_map ? 1 : 0);
 	deferred = xsn_xen_front_destroy(lb->front, &final);
+	/* The backend can still write the buffer it maps: the page is alive. */
+	if (buf_map)
+		memset(buf_map, 0xa5, PAGE_SIZE);
 	/* Now the backend notices and lets go. */
 	unbind_from_irqhandler(lb->irq, lb);
+	if (buf_map)
+		xenbus_unmap_ring_vfree(lb->dev, buf_map);
 	if (lb->ring_mapped)
 		xenbus_unmap_ring_vfree(lb->dev, lb->ring);
-	pr_info("XSN-RESULT: %s: backend gone with %llu requests outstanding: grants active %llu after teardown, %u deferred (ring %s)\n",
+	pr_info("XSN-RESULT: %s: backend gone with %llu requests outstanding: grants active %llu after teardown, %u deferred (ring %s, %s)\n",
 		mode_name, before.outstanding, final.grants_active, deferred,
-		lb->ring_mapped ? "still mapped by the backend" : "not mapped");
+		lb->ring_mapped ? "still mapped by the backend" : "not mapped",
+		buf_map ? "one buffer still mapped by the backend" : "no buffer mapped");
 	lb_free(lb);
-	report(!err && before.outstanding > 0 && final.grants_active == 0 &&
-	       final.grant_ends_deferred == 0 && deferred == expect_deferred &&
+	report(!err && buf_ok && before.outstanding > 0 && final.grants_active == 0 &&
+	       final.grant_ends_deferred == (buf_map ? 1 : 0) && deferred == expect_deferred &&
 	       final.buffers.in_use == 0 && final.reqs.in_use == 0, mode_name,
 	       "backend-gone-teardown-ends-every-grant");
 	/* The grant table retries deferred ends once a second. */
