@@ -27,7 +27,7 @@ struct xsn_xen_front_stats {
 
 /**
  * xsn_xen_front_create() - set up an rx queue towards a backend domain
- * @name: name of the interrupt and prefix of the caches' names.
+ * @name: name of the interrupt (copied) and prefix of the caches' names.
  * @backend: the backend's domain id (0 for a loopback in dom0).
  * @mode: grant mode of the rx buffers.
  * @deliver: called in softirq context for each packet (see &struct xsn_rx_args).
