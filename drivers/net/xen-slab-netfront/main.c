@@ -13,6 +13,7 @@ EXPORT_SYMBOL_GPL(xsn_rx_refill);
 EXPORT_SYMBOL_GPL(xsn_rx_poll);
 EXPORT_SYMBOL_GPL(xsn_rx_rearm);
 EXPORT_SYMBOL_GPL(xsn_rx_has_work);
+EXPORT_SYMBOL_GPL(xsn_rx_starved);
 EXPORT_SYMBOL_GPL(xsn_rx_broken);
 EXPORT_SYMBOL_GPL(xsn_rx_get_stats);
 EXPORT_SYMBOL_GPL(xsn_rx_trim);

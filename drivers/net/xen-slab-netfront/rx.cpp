@@ -110,6 +110,7 @@ public:
 	int poll(int budget);
 	bool rearm();
 	bool has_work() const;
+	bool starved() const;
 	void get_stats(xsn_rx_stats *s) const;
 	void trim();
 
@@ -141,9 +142,9 @@ private:
 	xsn_lock *grants_lock_;
 	u32 broken_;
 
-	// Written by the poll context only.
+	// Written by the poll context only (bump()), read by anyone.
 	u64 packets_, bytes_, requests_, refills_, notifies_, polls_, shortfalls_;
-	// Written from cache callbacks too.
+	// Written from cache callbacks too (atomic_add()).
 	u64 grants_made_, grant_ends_, grant_ends_deferred_;
 };
 
@@ -171,8 +172,11 @@ int Rx::init(const char *name, const xsn_rx_args *args)
 	if (!ring_)
 		return -XSN_ENOMEM;
 	ring_size_ = xsn_ring_size(ring_);
-	if (ring_size_ == 0 || ring_size_ > kMaxRing)
+	if (ring_size_ == 0 || ring_size_ > kMaxRing) {
+		// destroy() walks slots_[0 .. ring_size_).
+		ring_size_ = 0;
 		return -XSN_EINVAL;
+	}
 	threshold_ = args_.refill_threshold ? min(args_.refill_threshold, ring_size_) : ring_size_ / 4;
 	for (u32 i = 0; i < ring_size_; i++)
 		free_ids_[i] = static_cast<u16>(ring_size_ - 1 - i);
@@ -273,7 +277,7 @@ int Rx::end_grant(u32 ref, void *buf)
 
 void Rx::mark_broken(xsn_broken why)
 {
-	if (!broken_)
+	if (!read_once(broken_))
 		write_once(broken_, static_cast<u32>(why));
 }
 
@@ -317,12 +321,13 @@ u32 Rx::fill(u32 want)
 		req->id = free_ids_[--nr_free_ids_];
 		slots_[req->id] = req;
 		xsn_ring_post_request(ring_, req->id, ref);
+		// Per post, right after its grant: grants and requests move together.
+		bump(requests_, 1ULL);
 	}
 	if (i < n) {
 		xen_slab_cache_put_bulk(buffers_, bufs + i, n - i, false);
 		xen_slab_cache_put_bulk(reqs_, reqs + i, n - i, false);
 	}
-	requests_ += i;
 	return i;
 }
 
@@ -330,7 +335,7 @@ u32 Rx::fill(u32 want)
 // ran dry), then pushes and notifies only if the backend asked for it.
 void Rx::refill()
 {
-	if (broken_)
+	if (broken())
 		return;
 	const u32 outstanding = xsn_ring_req_prod_pvt(ring_) - xsn_ring_rsp_cons(ring_);
 	const u32 space = ring_size_ - outstanding;
@@ -346,20 +351,20 @@ void Rx::refill()
 			break;
 	}
 	if (posted < space)
-		shortfalls_++;
+		bump(shortfalls_, 1ULL);
 	if (!posted)
 		return;
-	refills_++;
+	bump(refills_, 1ULL);
 	if (xsn_ring_push_requests(ring_)) {
-		notifies_++;
+		bump(notifies_, 1ULL);
 		args_.ops->notify(args_.ops_ctx);
 	}
 }
 
 int Rx::poll(int budget)
 {
-	polls_++;
-	if (broken_ || budget <= 0)
+	bump(polls_, 1ULL);
+	if (broken() || budget <= 0)
 		return 0;
 
 	// rsp_prod is read once; the backend may move it meanwhile, but only
@@ -414,10 +419,11 @@ int Rx::poll(int budget)
 			mark_broken(XSN_BROKEN_LENGTH);
 			break;
 		}
+		// Counted before delivery: whoever sees the packet sees it counted.
+		bump(packets_, 1ULL);
+		bump(bytes_, static_cast<u64>(len));
 		args_.deliver(args_.deliver_arg, static_cast<const u8 *>(req->buf) + rsp.offset, len,
 			      rsp.flags);
-		packets_++;
-		bytes_ += len;
 		recycle(req);
 	}
 	xsn_ring_set_rsp_cons(ring_, cons);
@@ -427,14 +433,22 @@ int Rx::poll(int budget)
 
 bool Rx::rearm()
 {
-	if (broken_)
+	if (broken())
 		return false;
 	return xsn_ring_final_check(ring_) != 0;
 }
 
 bool Rx::has_work() const
 {
-	return !broken_ && xsn_ring_has_responses(ring_);
+	// Hard irq context, while the poll may mark the connection broken.
+	return !broken() && xsn_ring_has_responses(ring_);
+}
+
+// Nothing posted, so no response and no event will ever come: only a retry
+// of the refill (the transport's timer) can get the ring going again.
+bool Rx::starved() const
+{
+	return !broken() && xsn_ring_req_prod_pvt(ring_) == xsn_ring_rsp_cons(ring_);
 }
 
 void Rx::trim()
@@ -448,11 +462,16 @@ void Rx::get_stats(xsn_rx_stats *s) const
 	*s = xsn_rx_stats{};
 	s->packets = read_once(packets_);
 	s->bytes = read_once(bytes_);
-	s->grants = read_once(grants_made_);
+	// A grant is counted before it ends: ends are read first, then grants,
+	// every derived value comes from these three reads, and a racy
+	// snapshot cannot make grants_active wrap.
 	s->grant_ends = read_once(grant_ends_);
 	s->grant_ends_deferred = read_once(grant_ends_deferred_);
-	s->grant_ops = s->grants + s->grant_ends + s->grant_ends_deferred;
-	s->grants_active = s->grants - s->grant_ends - s->grant_ends_deferred;
+	s->grants = read_once(grants_made_);
+	const u64 ended = s->grant_ends + s->grant_ends_deferred;
+
+	s->grant_ops = s->grants + ended;
+	s->grants_active = s->grants > ended ? s->grants - ended : 0;
 	s->requests = read_once(requests_);
 	s->refills = read_once(refills_);
 	s->notifies = read_once(notifies_);
@@ -552,6 +571,11 @@ extern "C" bool xsn_rx_rearm(xsn_rx *rx)
 extern "C" bool xsn_rx_has_work(xsn_rx *rx)
 {
 	return reinterpret_cast<Rx *>(rx)->has_work();
+}
+
+extern "C" bool xsn_rx_starved(xsn_rx *rx)
+{
+	return reinterpret_cast<Rx *>(rx)->starved();
 }
 
 extern "C" xsn_broken xsn_rx_broken(xsn_rx *rx)

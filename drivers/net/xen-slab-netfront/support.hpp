@@ -42,6 +42,12 @@ template <typename T> inline void write_once(T &x, T v)
 	__atomic_store_n(&x, v, __ATOMIC_RELAXED);
 }
 
+// Add to a counter that only its owner writes (plain read, single store).
+template <typename T> inline void bump(T &x, T v)
+{
+	write_once(x, static_cast<T>(x + v));
+}
+
 // Counters written from more than one context (cache callbacks).
 template <typename T> inline void atomic_add(T &x, T v)
 {

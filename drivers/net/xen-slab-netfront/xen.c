@@ -9,6 +9,7 @@
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/slab.h>
+#include <linux/timer.h>
 #include <xen/events.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -23,13 +24,19 @@ struct xsn_xen_front {
 	grant_ref_t ring_ref;
 	evtchn_port_t port;
 	int irq;
+	char *irq_name;		/* request_irq() keeps the pointer */
 	struct net_device *napi_dev;
 	struct napi_struct napi;
+	struct timer_list refill_timer;
 	bool napi_added;
+	bool stopped;
 	atomic64_t irqs;
 	atomic64_t spurious;
 	atomic64_t napi_polls;
 };
+
+/* Refill retry when the ring ran dry for want of buffers, as xen-netfront. */
+#define XSN_REFILL_RETRY (HZ / 10)
 
 static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
 {
@@ -44,14 +51,21 @@ static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
 
 /*
  * A grant the backend still uses is handed to the grant table's deferred
- * list, which takes its own reference to the page: the page cannot go back
- * to the page allocator before the backend lets go of it.
+ * list together with a reference to the page, as xen-netfront does: the
+ * page cannot go back to the page allocator before the backend lets go of
+ * it.  The buffer is exactly this one order-0 page (checked at create): a
+ * reference to a page inside a larger non-compound block would not keep
+ * the block from being freed.
  */
-static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *page)
+static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *buf)
 {
+	struct page *page;
+
 	if (gnttab_try_end_foreign_access(ref))
 		return 0;
-	gnttab_end_foreign_access(ref, NULL);
+	page = virt_to_page(buf);
+	get_page(page);
+	gnttab_end_foreign_access(ref, page);
 	return 1;
 }
 
@@ -75,9 +89,19 @@ static int xsn_xen_poll(struct napi_struct *napi, int budget)
 
 	atomic64_inc(&f->napi_polls);
 	done = xsn_rx_poll(f->rx, budget);
+	/* Nothing posted, so no event will come: retry the refill later. */
+	if (xsn_rx_starved(f->rx))
+		mod_timer(&f->refill_timer, jiffies + XSN_REFILL_RETRY);
 	if (done < budget && napi_complete_done(napi, done) && xsn_rx_rearm(f->rx))
 		napi_schedule(napi);
 	return done;
+}
+
+static void xsn_xen_refill_timeout(struct timer_list *t)
+{
+	struct xsn_xen_front *f = from_timer(f, t, refill_timer);
+
+	napi_schedule(&f->napi);
 }
 
 static irqreturn_t xsn_xen_interrupt(int irq, void *dev_id)
@@ -109,12 +133,14 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 		.deliver_arg = arg,
 	};
 	struct xsn_xen_front *f;
+	struct xsn_rx_stats s;
 	int err;
 
 	*out = NULL;
 	f = kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return -ENOMEM;
+	timer_setup(&f->refill_timer, xsn_xen_refill_timeout, 0);
 	f->backend = backend;
 	f->ring_ref = INVALID_GRANT_REF;
 	f->irq = -1;
@@ -135,6 +161,12 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	err = xsn_rx_create(name, &args, &f->rx);
 	if (err)
 		goto fail;
+	/* The deferred grant end above relies on order-0 buffer slabs. */
+	xsn_rx_get_stats(f->rx, &s);
+	if (WARN_ON_ONCE(s.buffers.slab_order != 0)) {
+		err = -EINVAL;
+		goto fail;
+	}
 
 	f->napi_dev = kzalloc(sizeof(*f->napi_dev), GFP_KERNEL);
 	if (!f->napi_dev) {
@@ -146,17 +178,25 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 	f->napi_added = true;
 	napi_enable(&f->napi);
 
+	f->irq_name = kstrdup(name, GFP_KERNEL);
+	if (!f->irq_name) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	err = HYPERVISOR_event_channel_op(EVTCHNOP_alloc_unbound, &alloc);
 	if (err)
 		goto fail;
 	f->port = alloc.port;
-	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, name, f);
-	if (err < 0) {
-		struct evtchn_close close = { .port = f->port };
-
-		HYPERVISOR_event_channel_op(EVTCHNOP_close, &close);
+	/*
+	 * On failure the port is not closed here: every failure after the
+	 * irq was set up (request_irq() included) already closed it through
+	 * unbind_from_irq(), and a second EVTCHNOP_close could hit a port
+	 * number reused meanwhile.  Only when no irq could be allocated at
+	 * all does the port stay open.
+	 */
+	err = bind_evtchn_to_irqhandler_lateeoi(f->port, xsn_xen_interrupt, 0, f->irq_name, f);
+	if (err < 0)
 		goto fail;
-	}
 	f->irq = err;
 	*out = f;
 	return 0;
@@ -207,6 +247,25 @@ void xsn_xen_front_get_stats(struct xsn_xen_front *f, struct xsn_xen_front_stats
 }
 EXPORT_SYMBOL_GPL(xsn_xen_front_get_stats);
 
+void xsn_xen_front_stop(struct xsn_xen_front *f)
+{
+	if (f->stopped)
+		return;
+	f->stopped = true;
+	/*
+	 * The interrupt first (waiting for a running handler), so nothing
+	 * schedules the poll any more; then NAPI (waiting for a running poll,
+	 * which may still refill and notify through the still bound irq).
+	 */
+	if (f->irq >= 0)
+		disable_irq(f->irq);
+	if (f->napi_added)
+		napi_disable(&f->napi);
+	/* Only a poll arms it; a late expiry finds NAPI disabled. */
+	del_timer_sync(&f->refill_timer);
+}
+EXPORT_SYMBOL_GPL(xsn_xen_front_stop);
+
 unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats *final)
 {
 	struct xsn_rx_stats s = {};
@@ -214,13 +273,16 @@ unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats 
 
 	if (!f)
 		return 0;
-	/* No interrupt, then no poll, can run from here on. */
+	/*
+	 * No interrupt, then no poll, can run from here on; only then is the
+	 * irq unbound, so a poll never notifies through a freed irq.
+	 */
+	xsn_xen_front_stop(f);
 	if (f->irq >= 0)
 		unbind_from_irqhandler(f->irq, f);
-	if (f->napi_added) {
-		napi_disable(&f->napi);
+	kfree(f->irq_name);
+	if (f->napi_added)
 		netif_napi_del(&f->napi);
-	}
 	kfree(f->napi_dev);
 	/* The buffer cache's destructor ends the persistent grants. */
 	xsn_rx_destroy(f->rx, &s);

@@ -206,6 +206,20 @@ bool xsn_rx_rearm(struct xsn_rx *rx);
 bool xsn_rx_has_work(struct xsn_rx *rx);
 
 /**
+ * xsn_rx_starved() - whether the ring is empty for want of buffers
+ * @rx: the queue.
+ *
+ * True when no request is posted on a healthy connection: the last refill
+ * got no buffer or no grant, and since the backend has nothing to answer,
+ * no event will come.  The caller must retry (xsn_rx_poll() or
+ * xsn_rx_refill()) later, as xen-netfront does from a timer.
+ *
+ * Context: as for xsn_rx_refill().
+ * Return: true when a refill retry is needed.
+ */
+bool xsn_rx_starved(struct xsn_rx *rx);
+
+/**
  * xsn_rx_broken() - why the connection stopped consuming
  * @rx: the queue.
  *

@@ -27,7 +27,7 @@ struct xsn_xen_front_stats {
 
 /**
  * xsn_xen_front_create() - set up an rx queue towards a backend domain
- * @name: name of the interrupt and prefix of the caches' names.
+ * @name: name of the interrupt (copied) and prefix of the caches' names.
  * @backend: the backend's domain id (0 for a loopback in dom0).
  * @mode: grant mode of the rx buffers.
  * @deliver: called in softirq context for each packet (see &struct xsn_rx_args).
@@ -97,12 +97,27 @@ struct xsn_rx *xsn_xen_front_rx(struct xsn_xen_front *f);
 void xsn_xen_front_get_stats(struct xsn_xen_front *f, struct xsn_xen_front_stats *stats);
 
 /**
+ * xsn_xen_front_stop() - stop the interrupt and the poll
+ * @f: the frontend.
+ *
+ * Disables the event channel's interrupt (waiting for a running handler),
+ * then NAPI (waiting for a running poll).  Afterwards nothing consumes or
+ * posts any more and the rx queue's counters stand still; the event channel
+ * stays bound until xsn_xen_front_destroy(), which stops first if this was
+ * not called.
+ *
+ * Context: process context; may sleep.
+ */
+void xsn_xen_front_stop(struct xsn_xen_front *f);
+
+/**
  * xsn_xen_front_destroy() - tear a frontend down
  * @f: the frontend; NULL is ignored.
  * @final: if not NULL, receives the rx queue's final counters (see
  *	xsn_rx_destroy()).
  *
- * Unbinds the event channel (which closes it), stops NAPI, ends every grant
+ * Stops (xsn_xen_front_stop()), then unbinds the event channel (which
+ * closes it), ends every grant
  * of the rx queue and then the ring page's grant, also when the backend
  * vanished mid-flight: a grant the backend still holds ends later and its
  * page is freed only then.
