@@ -371,6 +371,57 @@ TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
 	xen_slab_cache_destroy(other);
 }
 
+// Puts check their object against the slab of the CPU's previous put (its
+// hint) before the index: the hint must refuse everything the index refuses.
+TEST_F(CacheFixture, HintedPutsRefuseWhatIndexLookupsRefuse)
+{
+	make(args(1000)); // 4 slots of 1000 bytes in a page, 96 bytes of tail
+	xen_slab_cache_args oa = args(1000);
+	xen_slab_cache *other = xen_slab_cache_create("other", &oa);
+	ASSERT_FALSE(is_err(other));
+	void *o[4];
+	ASSERT_EQ(4u, xen_slab_cache_get_bulk(cache, o, 4, false));
+	void *b = xen_slab_cache_get(other, false);
+	std::sort(o, o + 4);
+	char *base = static_cast<char *>(o[0]);
+	ASSERT_EQ(0u, reinterpret_cast<uintptr_t>(base) % XSC_PAGE_SIZE);
+
+	xen_slab_cache_put(cache, o[1], false); // the hint is now this slab
+	EXPECT_EQ(0u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, base + 1, false);	    // inside an object
+	xen_slab_cache_put(cache, base + 1500, false);   // inside another
+	xen_slab_cache_put(cache, base + 4000, false);   // the tail, no slot
+	xen_slab_cache_put(cache, base + 4095, false);
+	xen_slab_cache_put(cache, b, false);		    // the other cache's
+	xen_slab_cache_put(cache, nullptr, false);
+	EXPECT_EQ(6u, stats_of(cache).bad_puts);
+	// A free slot of the hinted slab: a double put once it is back.
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_put(cache, o[0], false); // hint again
+	xen_slab_cache_put(cache, o[1], false); // free in its slab: refused
+	EXPECT_EQ(7u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, o[2], false);
+	xen_slab_cache_put(cache, o[3], false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+
+	// The hinted slab is freed: a put into its old memory must not touch
+	// its metadata (ASan would see it) and is refused.
+	xsc_cache_cpu_dead(cache, 0);
+	xsc_cache_shrink_scan(cache, ~0UL);
+	ASSERT_EQ(0u, stats_of(cache).slabs);
+	xen_slab_cache_put(cache, o[2], false);
+	EXPECT_EQ(8u, stats_of(cache).bad_puts);
+	// Bulk puts take the same path.
+	void *bad[3] = { base + 1, b, o[3] };
+	xen_slab_cache_put_bulk(cache, bad, 3, false);
+	EXPECT_EQ(11u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	xen_slab_cache_put(other, b, false);
+	EXPECT_EQ(0u, stats_of(other).bad_puts);
+	xen_slab_cache_destroy(other);
+}
+
 TEST_F(CacheFixture, StrictPutsCatchEveryDoublePut)
 {
 	host::set_strict_puts(true);

@@ -68,6 +68,12 @@ private:
 	int init(const char *name, const xen_slab_cache_args *args);
 	void release_resources();
 
+	// Everything get() and put() do beyond a magazine hit.
+	void *get_slow(bool locked);
+	void put_slow(void *object, bool locked);
+	bool put_fast(CpuCache &cc, void *object);
+	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
+
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
 	bool load_nonempty(CpuCache &cc);
 	bool push(CpuCache &cc, void *object);
@@ -86,6 +92,9 @@ private:
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *lookup(void *object, unsigned *slot) const;
+	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
+	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
+	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;
 
 	// Monitor work.
 	void flush_cpus(bool idle_only);
@@ -106,6 +115,9 @@ private:
 	}
 
 	// Read-mostly after creation.
+	bool fast_;	// gets and puts may try the loaded magazine inline
+	ulong span_;	// bytes of a slab covered by slots: objects x stride
+	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
 	char name_[XEN_SLAB_CACHE_NAME_LEN];
 	xen_slab_cache_args args_;
 	Geometry geometry_;
