@@ -308,26 +308,58 @@ TEST_F(CacheFixture, ReservationIsFilledAndKept)
 	EXPECT_EQ(s.count, s.slabs * s.slab_objects);
 }
 
-TEST_F(CacheFixture, MonitorPassFreesEmptySlabsDownToHalfTheCount)
+// A monitor pass frees the slabs that stayed empty for the whole period
+// since the previous pass (the working set), down to the reservation.
+TEST_F(CacheFixture, MonitorPassFreesSlabsThatStayedEmptyForAPeriod)
 {
-	make(args(1000));
+	make(args(1000)); // 4 per slab
 	std::vector<void *> v(400);
 	ASSERT_EQ(400u, xen_slab_cache_get_bulk(cache, v.data(), 400, false));
 	const auto peak = stats_of(cache);
+	ASSERT_EQ(100u, peak.slabs);
 	xen_slab_cache_put_bulk(cache, v.data(), 400, false);
 	for (unsigned cpu = 0; cpu < kCpus; cpu++)
 		xsc_cache_cpu_dead(cache, cpu);
 	xsc_cache_shrink_scan(cache, 0); // empties the depot, frees nothing
 	xen_slab_cache_trim(cache);
-	auto s = stats_of(cache);
-	EXPECT_GE(s.count, peak.count / 2);
-	EXPECT_LT(s.count, peak.count);
-	// Halving never frees the last slab; the shrinker does.
-	for (int i = 0; i < 20; i++)
-		xen_slab_cache_trim(cache);
-	EXPECT_EQ(1u, stats_of(cache).slabs);
-	EXPECT_EQ(counters.ctor.load() - 4, counters.dtor.load());
+	EXPECT_EQ(peak.count, stats_of(cache).count) << "all were in use during the period";
+	// Ten slabs' worth used during the next period: the other 90 go.
+	ASSERT_EQ(40u, xen_slab_cache_get_bulk(cache, v.data(), 40, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 40, false);
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(10u, stats_of(cache).slabs);
+	EXPECT_EQ(360, counters.dtor.load());
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(0u, stats_of(cache).slabs);
+	EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
 	EXPECT_EQ(peak.slabs, stats_of(cache).slabs_max);
+}
+
+// After a burst drains into the magazines and the depot, two monitor passes
+// bring the cache back to its reservation.
+TEST_F(CacheFixture, BackToTheReservationWithinTwoPassesAfterABurst)
+{
+	make(args(256, 40)); // 16 per slab
+	std::vector<void *> v(2000);
+	ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+	for (void *p : v)
+		xen_slab_cache_put(cache, p, false);
+	EXPECT_GT(stats_of(cache).depot_full, 10u);
+	xen_slab_cache_trim(cache);
+	xen_slab_cache_trim(cache);
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, 40u);
+	EXPECT_LT(s.count, 40u + s.slab_objects);
+	EXPECT_EQ(0u, s.cached);
+	// Bursts closer together than a pass reuse their constructed objects.
+	const long ctors = counters.ctor.load();
+	for (int burst = 0; burst < 3; burst++) {
+		ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+		xen_slab_cache_put_bulk(cache, v.data(), 2000, false);
+		xen_slab_cache_trim(cache);
+	}
+	EXPECT_LT(counters.ctor.load() - ctors, 2200) << "one burst's worth constructed, not three";
 }
 
 TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)

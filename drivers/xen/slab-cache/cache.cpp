@@ -938,19 +938,48 @@ void Cache::fill_reservation()
 	}
 }
 
+unsigned Cache::empty_slabs()
+{
+	SlabLock lock(*this, false);
+
+	return slabs_.bin_length(0);
+}
+
+// A monitor pass.  The original's (its policies) never touches the magazines
+// and frees empty slabs down to max(reservation, count / 2), so a cache
+// halves its excess per pass.  Ours frees, down to the reservation, the
+// slabs that stayed empty for the whole period since the last pass, and
+// those that the objects which idled in magazines for that period empty now:
+// after a burst drains, the cache is back at its reservation within two
+// passes, while bursts that come more often than passes reuse their slabs
+// (and their constructed objects).
 void Cache::trim()
 {
-	u64 keep;
+	unsigned before, after, idle;
 
 	xsc_might_sleep();
-	// The original's monitor never touches the magazines.
-	if (mode_ != kSingleMagazine) {
-		flush_cpus(true);
-		trim_depot(false);
+	if (mode_ == kSingleMagazine) {
+		fill_reservation();
+		free_empty_slabs(max<u64>(args_.reservation, read_once(count_) / 2), ~0UL);
+		return;
 	}
+	before = empty_slabs();
+	flush_cpus(true);
+	trim_depot(false);
+	after = empty_slabs();
 	fill_reservation();
-	keep = read_once(count_) / 2;
-	free_empty_slabs(max<u64>(args_.reservation, keep), ~0UL);
+	{
+		SlabLock lock(*this, false);
+
+		idle = slabs_.take_empty_low_water();
+	}
+	idle += after > before ? after - before : 0;
+	free_empty_slabs(args_.reservation, idle);
+	{
+		SlabLock lock(*this, false);
+
+		slabs_.take_empty_low_water();
+	}
 }
 
 void Cache::cpu_dead(unsigned cpu)

@@ -102,6 +102,7 @@ private:
 	void return_magazine_objects(Magazine *m);
 	void trim_depot(bool everything);
 	void fill_reservation();
+	unsigned empty_slabs();
 
 	bool cap_take(unsigned n, unsigned *granted);
 	void cap_release(unsigned n);

@@ -159,6 +159,17 @@ public:
 		return lengths_[bin];
 	}
 
+	// Fewest empty slabs since the last call: that many stayed empty, unused,
+	// the whole time (the working-set low-water mark of Bonwick's depot,
+	// applied to slabs).  Starts a new interval.
+	unsigned take_empty_low_water()
+	{
+		const unsigned low = empty_low_;
+
+		empty_low_ = lengths_[0];
+		return low;
+	}
+
 private:
 	void link(Slab *slab, unsigned bin);
 	void unlink(Slab *slab);
@@ -170,6 +181,7 @@ private:
 	u64 nonempty_; // bit b: bins_[b] is not empty
 	Slab *cursor_;
 	bool least_first_;
+	unsigned empty_low_;
 };
 
 inline bool Geometry::compute(ulong size, ulong align, Geometry *g)
@@ -225,6 +237,7 @@ inline void SlabSet::init(const Geometry *g, bool least_first)
 	}
 	nonempty_ = 0;
 	cursor_ = nullptr;
+	empty_low_ = 0;
 }
 
 inline void SlabSet::link(Slab *slab, unsigned bin)
@@ -241,6 +254,8 @@ inline void SlabSet::unlink(Slab *slab)
 	lengths_[slab->bin]--;
 	if (bins_[slab->bin].empty())
 		nonempty_ &= ~(1ULL << slab->bin);
+	if (slab->bin == 0)
+		empty_low_ = min(empty_low_, lengths_[0]);
 }
 
 inline void SlabSet::update_cursor()
