@@ -573,6 +573,37 @@ TEST_F(CacheFixture, GetsPackTheFullestSlab)
 	}
 }
 
+// A put of an object whose slab is at most half busy (and not the cursor)
+// goes back to the slab, not into a magazine, so that the slab drains.
+TEST_F(CacheFixture, PutsToSparseSlabsBypassTheMagazines)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	// Slab 0 keeps 2 busy, slab 1 keeps 7 (the cursor: fullest not full).
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[8] };
+	xen_slab_cache_put_bulk(cache, back.data(), back.size(), false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s0 = stats_of(cache);
+	xen_slab_cache_put(cache, v[6], false); // slab 0: sparse
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_slow + 1, s1.put_slow);
+	EXPECT_EQ(0u, s1.cached);
+	xen_slab_cache_put(cache, v[16], false); // slab 2: full
+	xen_slab_cache_put(cache, v[9], false);	 // slab 1: the cursor
+	auto s2 = stats_of(cache);
+	EXPECT_EQ(s1.put_fast + 2, s2.put_fast);
+	EXPECT_EQ(2u, s2.cached);
+	xen_slab_cache_put(cache, v[7], false); // slab 0 empties
+	EXPECT_EQ(s2.put_slow + 1, stats_of(cache).put_slow);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	for (unsigned i = 10; i < 32; i++) {
+		if (i != 16)
+			xen_slab_cache_put(cache, v[i], false);
+	}
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
 TEST_F(CacheFixture, CursorSurvivesTheDestructionOfItsSlab)
 {
 	make(args(1024));

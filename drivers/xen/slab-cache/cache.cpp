@@ -89,6 +89,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		mode_ = kBypass;
 	fast_ = mode_ == kMagazines && !args_.cap;
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
+	sparse_ = geometry_.objects / 2;
 	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
@@ -376,11 +377,21 @@ inline bool Cache::put_fast(CpuCache &cc, void *object)
 	slot = static_cast<ulong>((static_cast<unsigned __int128>(offset) * geometry_.reciprocal) >> 64);
 	if (xsc_unlikely(slot * geometry_.stride != offset ||
 			 !Slab::test(cc.hint_slab->busy_bits(), static_cast<unsigned>(slot)) ||
-			 (count && m->objects()[count - 1] == object)))
+			 (count && m->objects()[count - 1] == object) || sparse(cc.hint_slab)))
 		return false;
 	m->objects()[count] = object;
 	m->count = count + 1;
 	return true;
+}
+
+// A put of an object of a sparse slab goes back to the slab rather than
+// into a magazine, unless the slab is the cursor (the one gets fill): so
+// sparse slabs drain and are freed, and gets, from magazines or the
+// cursor, pack objects into the fuller slabs.  A hint, read without the
+// slab lock.
+inline bool Cache::sparse(Slab *slab) const
+{
+	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
 }
 
 // put_fast() over the first objects of @objects, as many as it takes in a
@@ -399,7 +410,7 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 	const void *top = start ? slots[start - 1] : nullptr;
 	unsigned k = 0;
 
-	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE))
+	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE) || sparse(cc.hint_slab))
 		return 0;
 	for (n = min(n, room); k < n; k++) {
 		void *object = objects[k];
@@ -476,15 +487,16 @@ __attribute__((noinline)) void Cache::put_slow(void *object, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 		unsigned slot;
 		bool pushed;
+		Slab *slab = lookup_on_cpu(cc, object, &slot);
 
-		if (xsc_unlikely(!lookup_on_cpu(cc, object, &slot) || on_top(cc, object))) {
+		if (xsc_unlikely(!slab || on_top(cc, object))) {
 			bad_put(object);
 			return;
 		}
 		if (xsc_unlikely(shared_counter_))
 			atomic_add<u64>(shared_in_use_, -1ULL);
 		if (xsc_likely(mode_ == kMagazines)) {
-			pushed = push(cc, object);
+			pushed = !sparse(slab) && push(cc, object);
 		} else {
 			pushed = !cc.loaded->full();
 			if (pushed)

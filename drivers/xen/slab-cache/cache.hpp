@@ -72,6 +72,7 @@ private:
 	void *get_slow(bool locked);
 	void put_slow(void *object, bool locked);
 	bool put_fast(CpuCache &cc, void *object);
+	bool sparse(Slab *slab) const;
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
@@ -118,6 +119,7 @@ private:
 	// Read-mostly after creation.
 	bool fast_;	// gets and puts may try the loaded magazine inline
 	ulong span_;	// bytes of a slab covered by slots: objects x stride
+	unsigned sparse_; // a slab with fewer busy slots is sparse
 	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
 	char name_[XEN_SLAB_CACHE_NAME_LEN];
 	xen_slab_cache_args args_;

@@ -125,9 +125,10 @@ public:
 		return 1 + (busy - 1) * (kFullBin - 1) / (geometry_->objects - 1);
 	}
 
+	// Written under the slab lock; read without it by puts (a hint only).
 	Slab *cursor() const
 	{
-		return cursor_;
+		return read_once(cursor_);
 	}
 
 	void insert(Slab *slab);
@@ -264,11 +265,11 @@ inline void SlabSet::update_cursor()
 	unsigned bin;
 
 	if (!open) {
-		cursor_ = nullptr;
+		write_once<Slab *>(cursor_, nullptr);
 		return;
 	}
 	bin = least_first_ ? lowest_bit(open) : highest_bit(open);
-	cursor_ = container_of<Slab, &Slab::link>(bins_[bin].next);
+	write_once(cursor_, container_of<Slab, &Slab::link>(bins_[bin].next));
 }
 
 inline void SlabSet::insert(Slab *slab)
