@@ -332,32 +332,6 @@ inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
 
 // --- get and put ------------------------------------------------------------
 
-// The fast paths: a get from the loaded magazine, a put of a busy object of
-// this cache that is not on top of the loaded magazine into it.  Everything
-// else, and caches with a cap, another policy or strict puts, take the slow
-// paths.
-inline void *Cache::get(bool locked)
-{
-	if (xsc_likely(fast_)) {
-		unsigned cpu;
-		const unsigned long flags = xsc_cpu_enter(&cpu);
-		CpuCache &cc = cpus_[cpu];
-		Magazine *m = cc.loaded;
-		const unsigned count = m->count;
-
-		if (xsc_likely(count)) {
-			void *object = m->objects()[count - 1];
-
-			m->count = count - 1;
-			owner_inc(cc.get_fast);
-			xsc_cpu_exit(flags);
-			return object;
-		}
-		xsc_cpu_exit(flags);
-	}
-	return get_slow(locked);
-}
-
 // A put into the loaded magazine if it has room, the object is a busy slot
 // of the hinted slab and not on top of the magazine; false sends the put
 // to put_slow(), which decides (a hint miss is not an error).
@@ -428,25 +402,38 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 	return k;
 }
 
-inline void Cache::put(void *object, bool locked)
+// The fast paths, for the platform's entry points (xen_slab_cache_get()
+// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
+// fall back to get_slow()/put_slow()): a get from the loaded magazine, a
+// put of a busy object of this cache, not on top of the loaded magazine,
+// into it.  Caches with a cap, another policy or strict puts always take the
+// slow paths.
+inline void *Cache::get_on_cpu(unsigned cpu)
 {
-	if (xsc_likely(fast_)) {
-		unsigned cpu;
-		const unsigned long flags = xsc_cpu_enter(&cpu);
+	CpuCache &cc = cpus_[cpu];
+	Magazine *m = cc.loaded;
+	const unsigned count = m->count;
+	void *object;
 
-		CpuCache &cc = cpus_[cpu];
-
-		if (xsc_likely(put_fast(cc, object))) {
-			owner_inc(cc.put_fast);
-			xsc_cpu_exit(flags);
-			return;
-		}
-		xsc_cpu_exit(flags);
-	}
-	put_slow(object, locked);
+	if (xsc_unlikely(!fast_ || !count))
+		return nullptr;
+	object = m->objects()[count - 1];
+	m->count = count - 1;
+	owner_inc(cc.get_fast);
+	return object;
 }
 
-__attribute__((noinline)) void *Cache::get_slow(bool locked)
+inline bool Cache::put_on_cpu(void *object, unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+
+	if (xsc_unlikely(!fast_ || !put_fast(cc, object)))
+		return false;
+	owner_inc(cc.put_fast);
+	return true;
+}
+
+void *Cache::get_slow(bool locked)
 {
 	unsigned granted;
 	void *object = nullptr;
@@ -480,7 +467,7 @@ __attribute__((noinline)) void *Cache::get_slow(bool locked)
 	return nullptr;
 }
 
-__attribute__((noinline)) void Cache::put_slow(void *object, bool locked)
+void Cache::put_slow(void *object, bool locked)
 {
 	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
@@ -1221,14 +1208,24 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 		to_cache(cache)->destroy();
 }
 
-void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
 {
-	return to_cache(cache)->get(locked);
+	return to_cache(cache)->get_on_cpu(cpu);
 }
 
-void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
 {
-	to_cache(cache)->put(object, locked);
+	return to_cache(cache)->put_on_cpu(object, cpu);
+}
+
+void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)
+{
+	return to_cache(cache)->get_slow(locked);
+}
+
+void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked)
+{
+	to_cache(cache)->put_slow(object, locked);
 }
 
 unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,

@@ -16,8 +16,11 @@ public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
 	void destroy();
 
-	void *get(bool locked);
-	void put(void *object, bool locked);
+	// Fast paths (in a CPU section on @cpu) and the rest; see cache.cpp.
+	void *get_on_cpu(unsigned cpu);
+	bool put_on_cpu(void *object, unsigned cpu);
+	void *get_slow(bool locked);
+	void put_slow(void *object, bool locked);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
 	void put_bulk(void **objects, unsigned n, bool locked);
 
@@ -68,9 +71,6 @@ private:
 	int init(const char *name, const xen_slab_cache_args *args);
 	void release_resources();
 
-	// Everything get() and put() do beyond a magazine hit.
-	void *get_slow(bool locked);
-	void put_slow(void *object, bool locked);
 	bool put_fast(CpuCache &cc, void *object);
 	bool sparse(Slab *slab) const;
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
