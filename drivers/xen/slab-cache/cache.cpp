@@ -719,7 +719,10 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 			break;
 	}
 	atomic_add<u64>(get_slow_, got);
-	atomic_max(in_use_max_, in_use_now());
+	// Objects in use are at most the busy slots: only when those exceed
+	// the maximum is the sum over the CPUs worth computing.
+	if (read_once(busy_) > read_once(in_use_max_))
+		atomic_max(in_use_max_, in_use_now());
 	return got;
 }
 
