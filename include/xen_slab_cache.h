@@ -77,7 +77,8 @@ enum xen_slab_cache_policy {
  *	run in atomic context; returns 0 or a negative errno, in which case that
  *	get returns NULL and the slot stays unconstructed.
  * @dtor: optional destructor, run once for each constructed object when its
- *	slab is freed; always in process context with no cache lock held.
+ *	slab is freed; always in process context with no cache lock held
+ *	(except under %XEN_SLAB_CACHE_POLICY_PRE2019, see there).
  * @acquire_lock: optional; with @release_lock, the caller's lock that guards
  *	the slab layer.  Give both or neither.
  * @release_lock: see @acquire_lock.
