@@ -27,7 +27,7 @@
 // Then producer/consumer across two CPUs (threads): gets on one, puts on the
 // other, objects per second for ours and the 2019 policy.
 //
-// Usage: bench_policies [--quick]
+// Usage: bench_policies [--quick] [--producer-consumer-only]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -460,8 +460,15 @@ double median(std::vector<double> v)
 
 int main(int argc, char **argv)
 {
-	const bool quick = argc > 1 && !strcmp(argv[1], "--quick");
+	bool quick = false, pc_only = false;
 	unsigned pc_objects = 2000000, reps = 5;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--producer-consumer-only"))
+			pc_only = true;
+	}
 
 	if (quick) {
 		peak = 2048;
@@ -473,71 +480,72 @@ int main(int argc, char **argv)
 	bench::set_nr_cpus(2);
 	bench::set_cpu(0);
 
-	printf("Policies: peak %u live objects, a monitor pass every %u operations, %u x peak operations per phase\n\n",
-	       peak, monitor_ops, phase_factor);
-	printf("Columns: live objects, slabs, pages held and ideal pages (live x size / page size),\n"
-	       "averaged over the monitor passes of the second half; constructor and destructor\n"
-	       "calls over the whole run and (steady) in the second half; ns per get or put.\n\n");
-	printf("%-10s %5s %-9s %7s %8s %8s %8s %7s %7s %7s %7s %7s %7s\n", "workload", "size", "policy",
-	       "live", "slabs", "pages", "ideal", "p/ideal", "ctor", "dtor", "ctor-s", "dtor-s", "ns/op");
-	struct Summary {
-		const char *workload;
-		size_t size;
-		double ratio[3];
-		unsigned long long ctor[3], ctor_steady[3];
-	};
-	std::vector<Summary> summary;
-	const char *const workloads[] = { "churn50", "churn90", "burst", "lifetimes" };
+	if (!pc_only) {
+		printf("Policies: peak %u live objects, a monitor pass every %u operations, %u x peak operations per phase\n\n",
+		       peak, monitor_ops, phase_factor);
+		printf("Columns: live objects, slabs, pages held and ideal pages (live x size / page size),\n"
+		       "averaged over the monitor passes of the second half; constructor and destructor\n"
+		       "calls over the whole run and (steady) in the second half; ns per get or put.\n\n");
+		printf("%-10s %5s %-9s %7s %8s %8s %8s %7s %7s %7s %7s %7s %7s\n", "workload", "size", "policy",
+		       "live", "slabs", "pages", "ideal", "p/ideal", "ctor", "dtor", "ctor-s", "dtor-s", "ns/op");
+		struct Summary {
+			const char *workload;
+			size_t size;
+			double ratio[3];
+			unsigned long long ctor[3], ctor_steady[3];
+		};
+		std::vector<Summary> summary;
+		const char *const workloads[] = { "churn50", "churn90", "burst", "lifetimes" };
 
-	for (const char *w : workloads) {
-		for (size_t size : kSizes) {
-			Summary sum{ w, size, {}, {}, {} };
+		for (const char *w : workloads) {
+			for (size_t size : kSizes) {
+				Summary sum{ w, size, {}, {}, {} };
 
-			for (unsigned k = 0; k < 3; k++) {
-				const unsigned policy = kPolicies[k];
-				Result r;
+				for (unsigned k = 0; k < 3; k++) {
+					const unsigned policy = kPolicies[k];
+					Result r;
 
-				if (!strcmp(w, "churn50"))
-					r = churn(policy, size, 0.5);
-				else if (!strcmp(w, "churn90"))
-					r = churn(policy, size, 0.9);
-				else if (!strcmp(w, "burst"))
-					r = burst(policy, size);
-				else
-					r = lifetimes(policy, size);
-				sum.ratio[k] = r.ideal > 0 ? r.pages / r.ideal : 0;
-				sum.ctor[k] = r.ctor;
-				sum.ctor_steady[k] = r.ctor_steady;
-				printf("%-10s %5zu %-9s %7.0f %8.1f %8.1f %8.1f %7.3f %7llu %7llu %7llu %7llu %7.1f\n",
-				       w, size, policy_name(policy), r.live, r.slabs, r.pages, r.ideal,
-				       sum.ratio[k], r.ctor, r.dtor, r.ctor_steady, r.dtor_steady, r.ns_per_op);
-				if (!strcmp(w, "burst"))
-					printf("%-10s %5s %-9s after the 4th burst: pages %ld, 1 pass %ld, 2 passes %ld (floor %llu); 5th burst, shrinker at once: %ld (floor %llu); reservation %llu\n",
-					       "", "", "", r.burst_pages[0], r.burst_pages[1], r.burst_pages[2],
-					       r.floor_pages, r.burst_pages[3], r.floor_after_shrink, r.reservation_pages);
+					if (!strcmp(w, "churn50"))
+						r = churn(policy, size, 0.5);
+					else if (!strcmp(w, "churn90"))
+						r = churn(policy, size, 0.9);
+					else if (!strcmp(w, "burst"))
+						r = burst(policy, size);
+					else
+						r = lifetimes(policy, size);
+					sum.ratio[k] = r.ideal > 0 ? r.pages / r.ideal : 0;
+					sum.ctor[k] = r.ctor;
+					sum.ctor_steady[k] = r.ctor_steady;
+					printf("%-10s %5zu %-9s %7.0f %8.1f %8.1f %8.1f %7.3f %7llu %7llu %7llu %7llu %7.1f\n",
+					       w, size, policy_name(policy), r.live, r.slabs, r.pages, r.ideal,
+					       sum.ratio[k], r.ctor, r.dtor, r.ctor_steady, r.dtor_steady, r.ns_per_op);
+					if (!strcmp(w, "burst"))
+						printf("%-10s %5s %-9s after the 4th burst: pages %ld, 1 pass %ld, 2 passes %ld (floor %llu); 5th burst, shrinker at once: %ld (floor %llu); reservation %llu\n",
+						       "", "", "", r.burst_pages[0], r.burst_pages[1], r.burst_pages[2],
+						       r.floor_pages, r.burst_pages[3], r.floor_after_shrink, r.reservation_pages);
+				}
+				summary.push_back(sum);
 			}
-			summary.push_back(sum);
+		}
+
+		printf("\nSummary: pages held / ideal; constructor calls relative to pre-2019, whole run and steady half\n");
+		printf("%-10s %5s %9s %9s %9s %10s %10s %10s %10s\n", "workload", "size", "pre-2019", "2019",
+		       "ours", "ctor 2019", "ctor ours", "steady 19", "steady ours");
+		for (const Summary &s : summary) {
+			char c[4][16];
+			const unsigned long long num[4] = { s.ctor[1], s.ctor[2], s.ctor_steady[1], s.ctor_steady[2] };
+			const unsigned long long den[4] = { s.ctor[0], s.ctor[0], s.ctor_steady[0], s.ctor_steady[0] };
+
+			for (unsigned i = 0; i < 4; i++) {
+				if (den[i])
+					snprintf(c[i], sizeof(c[i]), "%.3f", double(num[i]) / den[i]);
+				else
+					snprintf(c[i], sizeof(c[i]), "%s", num[i] ? "inf" : "(0/0)");
+			}
+			printf("%-10s %5zu %9.3f %9.3f %9.3f %10s %10s %10s %10s\n", s.workload, s.size, s.ratio[0],
+			       s.ratio[1], s.ratio[2], c[0], c[1], c[2], c[3]);
 		}
 	}
-
-	printf("\nSummary: pages held / ideal; constructor calls relative to pre-2019, whole run and steady half\n");
-	printf("%-10s %5s %9s %9s %9s %10s %10s %10s %10s\n", "workload", "size", "pre-2019", "2019",
-	       "ours", "ctor 2019", "ctor ours", "steady 19", "steady ours");
-	for (const Summary &s : summary) {
-		char c[4][16];
-		const unsigned long long num[4] = { s.ctor[1], s.ctor[2], s.ctor_steady[1], s.ctor_steady[2] };
-		const unsigned long long den[4] = { s.ctor[0], s.ctor[0], s.ctor_steady[0], s.ctor_steady[0] };
-
-		for (unsigned i = 0; i < 4; i++) {
-			if (den[i])
-				snprintf(c[i], sizeof(c[i]), "%.3f", double(num[i]) / den[i]);
-			else
-				snprintf(c[i], sizeof(c[i]), "%s", num[i] ? "inf" : "(0/0)");
-		}
-		printf("%-10s %5zu %9.3f %9.3f %9.3f %10s %10s %10s %10s\n", s.workload, s.size, s.ratio[0],
-		       s.ratio[1], s.ratio[2], c[0], c[1], c[2], c[3]);
-	}
-
 	printf("\nProducer/consumer across two CPUs (threads), %u objects of %zu bytes, median of %u:\n",
 	       pc_objects, bench::kObjectSize, reps);
 	std::vector<double> ours, old;
