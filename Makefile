@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # xen-slab-cache.  `make` builds the modules against KDIR; `make check` runs
-# every test; `make demo` boots Xen in QEMU and shows a cache at work.
+# every test; `make demo` boots Xen in QEMU and shows a cache at work;
+# `make bench` prints the benchmark tables (never part of `make check`).
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean install load unload check soak demo host-test
+.PHONY: all modules clean install load unload check soak demo host-test bench bench-host
 
 all: modules
 
@@ -40,3 +41,10 @@ soak:
 
 demo:
 	bash scripts/demo.sh
+
+# Host benchmarks of the core: callgrind instruction counts, Google
+# Benchmark, the policy comparison (scripts/bench-host.sh).
+bench-host:
+	bash scripts/bench-host.sh
+
+bench: bench-host

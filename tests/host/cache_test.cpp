@@ -164,6 +164,11 @@ TEST(Create, RejectsEveryInvalidArgument)
 	a = good;
 	a.release_lock = lock;
 	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES + 1;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a.policy = ~0u;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
 	EXPECT_EQ(0, host::live_pages());
 
 	a = good;
@@ -303,26 +308,58 @@ TEST_F(CacheFixture, ReservationIsFilledAndKept)
 	EXPECT_EQ(s.count, s.slabs * s.slab_objects);
 }
 
-TEST_F(CacheFixture, MonitorPassFreesEmptySlabsDownToHalfTheCount)
+// A monitor pass frees the slabs that stayed empty for the whole period
+// since the previous pass (the working set), down to the reservation.
+TEST_F(CacheFixture, MonitorPassFreesSlabsThatStayedEmptyForAPeriod)
 {
-	make(args(1000));
+	make(args(1000)); // 4 per slab
 	std::vector<void *> v(400);
 	ASSERT_EQ(400u, xen_slab_cache_get_bulk(cache, v.data(), 400, false));
 	const auto peak = stats_of(cache);
+	ASSERT_EQ(100u, peak.slabs);
 	xen_slab_cache_put_bulk(cache, v.data(), 400, false);
 	for (unsigned cpu = 0; cpu < kCpus; cpu++)
 		xsc_cache_cpu_dead(cache, cpu);
 	xsc_cache_shrink_scan(cache, 0); // empties the depot, frees nothing
 	xen_slab_cache_trim(cache);
-	auto s = stats_of(cache);
-	EXPECT_GE(s.count, peak.count / 2);
-	EXPECT_LT(s.count, peak.count);
-	// Halving never frees the last slab; the shrinker does.
-	for (int i = 0; i < 20; i++)
-		xen_slab_cache_trim(cache);
-	EXPECT_EQ(1u, stats_of(cache).slabs);
-	EXPECT_EQ(counters.ctor.load() - 4, counters.dtor.load());
+	EXPECT_EQ(peak.count, stats_of(cache).count) << "all were in use during the period";
+	// Ten slabs' worth used during the next period: the other 90 go.
+	ASSERT_EQ(40u, xen_slab_cache_get_bulk(cache, v.data(), 40, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 40, false);
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(10u, stats_of(cache).slabs);
+	EXPECT_EQ(360, counters.dtor.load());
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(0u, stats_of(cache).slabs);
+	EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
 	EXPECT_EQ(peak.slabs, stats_of(cache).slabs_max);
+}
+
+// After a burst drains into the magazines and the depot, two monitor passes
+// bring the cache back to its reservation.
+TEST_F(CacheFixture, BackToTheReservationWithinTwoPassesAfterABurst)
+{
+	make(args(256, 40)); // 16 per slab
+	std::vector<void *> v(2000);
+	ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+	for (void *p : v)
+		xen_slab_cache_put(cache, p, false);
+	EXPECT_GT(stats_of(cache).depot_full, 10u);
+	xen_slab_cache_trim(cache);
+	xen_slab_cache_trim(cache);
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, 40u);
+	EXPECT_LT(s.count, 40u + s.slab_objects);
+	EXPECT_EQ(0u, s.cached);
+	// Bursts closer together than a pass reuse their constructed objects.
+	const long ctors = counters.ctor.load();
+	for (int burst = 0; burst < 3; burst++) {
+		ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+		xen_slab_cache_put_bulk(cache, v.data(), 2000, false);
+		xen_slab_cache_trim(cache);
+	}
+	EXPECT_LT(counters.ctor.load() - ctors, 2200) << "one burst's worth constructed, not three";
 }
 
 TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
@@ -410,6 +447,58 @@ TEST_F(CacheFixture, CheckedBuildReportsUseAfterPut)
 	xen_slab_cache_put(cache, b, false);
 }
 #endif
+
+
+// Puts check their object against the slab of the CPU's previous put (its
+// hint) before the index: the hint must refuse everything the index refuses.
+TEST_F(CacheFixture, HintedPutsRefuseWhatIndexLookupsRefuse)
+{
+	make(args(1000)); // 4 slots of 1000 bytes in a page, 96 bytes of tail
+	xen_slab_cache_args oa = args(1000);
+	xen_slab_cache *other = xen_slab_cache_create("other", &oa);
+	ASSERT_FALSE(is_err(other));
+	void *o[4];
+	ASSERT_EQ(4u, xen_slab_cache_get_bulk(cache, o, 4, false));
+	void *b = xen_slab_cache_get(other, false);
+	std::sort(o, o + 4);
+	char *base = static_cast<char *>(o[0]);
+	ASSERT_EQ(0u, reinterpret_cast<uintptr_t>(base) % XSC_PAGE_SIZE);
+
+	xen_slab_cache_put(cache, o[1], false); // the hint is now this slab
+	EXPECT_EQ(0u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, base + 1, false);	    // inside an object
+	xen_slab_cache_put(cache, base + 1500, false);   // inside another
+	xen_slab_cache_put(cache, base + 4000, false);   // the tail, no slot
+	xen_slab_cache_put(cache, base + 4095, false);
+	xen_slab_cache_put(cache, b, false);		    // the other cache's
+	xen_slab_cache_put(cache, nullptr, false);
+	EXPECT_EQ(6u, stats_of(cache).bad_puts);
+	// A free slot of the hinted slab: a double put once it is back.
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_put(cache, o[0], false); // hint again
+	xen_slab_cache_put(cache, o[1], false); // free in its slab: refused
+	EXPECT_EQ(7u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, o[2], false);
+	xen_slab_cache_put(cache, o[3], false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+
+	// The hinted slab is freed: a put into its old memory must not touch
+	// its metadata (ASan would see it) and is refused.
+	xsc_cache_cpu_dead(cache, 0);
+	xsc_cache_shrink_scan(cache, ~0UL);
+	ASSERT_EQ(0u, stats_of(cache).slabs);
+	xen_slab_cache_put(cache, o[2], false);
+	EXPECT_EQ(8u, stats_of(cache).bad_puts);
+	// Bulk puts take the same path.
+	void *bad[3] = { base + 1, b, o[3] };
+	xen_slab_cache_put_bulk(cache, bad, 3, false);
+	EXPECT_EQ(11u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	xen_slab_cache_put(other, b, false);
+	EXPECT_EQ(0u, stats_of(other).bad_puts);
+	xen_slab_cache_destroy(other);
+}
 
 TEST_F(CacheFixture, StrictPutsCatchEveryDoublePut)
 {
@@ -530,6 +619,37 @@ TEST_F(CacheFixture, GetsPackTheFullestSlab)
 	}
 }
 
+// A put of an object whose slab is at most half busy (and not the cursor)
+// goes back to the slab, not into a magazine, so that the slab drains.
+TEST_F(CacheFixture, PutsToSparseSlabsBypassTheMagazines)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	// Slab 0 keeps 2 busy, slab 1 keeps 7 (the cursor: fullest not full).
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[8] };
+	xen_slab_cache_put_bulk(cache, back.data(), back.size(), false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s0 = stats_of(cache);
+	xen_slab_cache_put(cache, v[6], false); // slab 0: sparse
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_slow + 1, s1.put_slow);
+	EXPECT_EQ(0u, s1.cached);
+	xen_slab_cache_put(cache, v[16], false); // slab 2: full
+	xen_slab_cache_put(cache, v[9], false);	 // slab 1: the cursor
+	auto s2 = stats_of(cache);
+	EXPECT_EQ(s1.put_fast + 2, s2.put_fast);
+	EXPECT_EQ(2u, s2.cached);
+	xen_slab_cache_put(cache, v[7], false); // slab 0 empties
+	EXPECT_EQ(s2.put_slow + 1, stats_of(cache).put_slow);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	for (unsigned i = 10; i < 32; i++) {
+		if (i != 16)
+			xen_slab_cache_put(cache, v[i], false);
+	}
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
 TEST_F(CacheFixture, CursorSurvivesTheDestructionOfItsSlab)
 {
 	make(args(1024));
@@ -571,9 +691,34 @@ TEST_F(CacheFixture, CallerLockGuardsTheSlabLayerUnlessAlreadyHeld)
 	counters.lock.unlock();
 }
 
-TEST_F(CacheFixture, RandomOperationsKeepEveryInvariant)
+// The same tests under every policy.
+struct PolicyFixture : CacheFixture, ::testing::WithParamInterface<unsigned> {
+	xen_slab_cache_args args(size_t size, unsigned reservation = 0, unsigned cap = 0)
+	{
+		xen_slab_cache_args a = CacheFixture::args(size, reservation, cap);
+
+		a.policy = GetParam();
+		return a;
+	}
+};
+
+std::string policy_name(const ::testing::TestParamInfo<unsigned> &info)
+{
+	static const char *const names[] = { "Default", "P2019", "Pre2019", "NoMagazines" };
+
+	return names[info.param];
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, PolicyFixture,
+			 ::testing::Values(XEN_SLAB_CACHE_POLICY_DEFAULT, XEN_SLAB_CACHE_POLICY_2019,
+					   XEN_SLAB_CACHE_POLICY_PRE2019,
+					   XEN_SLAB_CACHE_POLICY_NO_MAGAZINES),
+			 policy_name);
+
+TEST_P(PolicyFixture, RandomOperationsKeepEveryInvariant)
 {
 	make(args(200, 7, 300));
+	EXPECT_EQ(GetParam(), stats_of(cache).policy);
 	std::mt19937 rng(1234);
 	std::vector<void *> held;
 	for (int step = 0; step < 20000; step++) {
@@ -720,7 +865,7 @@ TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
 	EXPECT_GT(s.get_fast, s.get_slow * 10) << "gets should come from the depot, not the slabs";
 }
 
-TEST_F(CacheFixture, ConcurrentStressBalances)
+TEST_P(PolicyFixture, ConcurrentStressBalances)
 {
 	make(args(96, 10, 0));
 	constexpr unsigned kThreads = kCpus;
@@ -781,6 +926,206 @@ TEST_F(CacheFixture, ConcurrentStressBalances)
 	EXPECT_EQ(0u, s.in_use);
 	EXPECT_EQ(0u, s.bad_puts);
 	EXPECT_EQ(s.get_fast + s.get_slow, s.put_fast + s.put_slow);
+}
+
+// Which slab a get takes from: the fullest that is not full, except under
+// the pre-2019 policy, which takes the least occupied one.
+TEST_P(PolicyFixture, SlabOrderOfGets)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	ASSERT_EQ(4u, stats_of(cache).slabs);
+	// Slab 0 keeps 2 objects busy, slab 2 keeps 7.
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[16] };
+	for (void *p : back) {
+		xen_slab_cache_put(cache, p, false);
+		xsc_cache_cpu_dead(cache, 0);
+	}
+	EXPECT_EQ(4u, stats_of(cache).slabs);
+	EXPECT_EQ(0u, stats_of(cache).cached);
+	ASSERT_EQ(0, xen_slab_cache_audit(cache));
+	void *p = xen_slab_cache_get(cache, false);
+	if (GetParam() == XEN_SLAB_CACHE_POLICY_PRE2019)
+		EXPECT_EQ(v[0], p) << "least occupied slab first";
+	else
+		EXPECT_EQ(v[16], p) << "fullest slab that is not full first";
+	xen_slab_cache_put(cache, p, false);
+	for (unsigned i = 0; i < 32; i++) {
+		if (std::find(back.begin(), back.end(), v[i]) == back.end())
+			xen_slab_cache_put(cache, v[i], false);
+	}
+}
+
+// Pre-2019: the put that empties a slab frees it, destructors and all.
+TEST_F(CacheFixture, Pre2019FreesASlabTheMomentItEmpties)
+{
+	xen_slab_cache_args a = args(512, 8); // reservation: one slab
+	a.policy = XEN_SLAB_CACHE_POLICY_PRE2019;
+	make(a);
+	std::vector<void *> v(24);
+	ASSERT_EQ(24u, xen_slab_cache_get_bulk(cache, v.data(), 24, false));
+	ASSERT_EQ(3u, stats_of(cache).slabs);
+	xsc_cache_cpu_dead(cache, 0);
+	// Slab 1 (v[8..15]): its last put frees it at once.
+	for (unsigned i = 8; i < 16; i++) {
+		xen_slab_cache_put(cache, v[i], false);
+		xsc_cache_cpu_dead(cache, 0); // out of the magazine, into the slab
+	}
+	EXPECT_EQ(2u, stats_of(cache).slabs);
+	EXPECT_EQ(8, counters.dtor.load());
+	EXPECT_EQ(8u, stats_of(cache).dtor_calls);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	// The rest: slab 0 empties too, slab 2 stays as the reservation.
+	xen_slab_cache_put_bulk(cache, v.data(), 8, false);
+	xen_slab_cache_put_bulk(cache, v.data() + 16, 8, false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s = stats_of(cache);
+	EXPECT_EQ(1u, s.slabs);
+	EXPECT_EQ(8u, s.count);
+	EXPECT_EQ(16u, s.dtor_calls);
+	EXPECT_EQ(0u, s.in_use);
+	// Getting them back constructs again.
+	ASSERT_EQ(24u, xen_slab_cache_get_bulk(cache, v.data(), 24, false));
+	EXPECT_EQ(40u, stats_of(cache).ctor_calls);
+	xen_slab_cache_put_bulk(cache, v.data(), 24, false);
+}
+
+// 2019, like ours: an empty slab stays until a monitor pass frees it (down
+// to half the count), and comes back constructed if needed before that.
+TEST_F(CacheFixture, P2019FreesEmptySlabsOnlyAtAMonitorPass)
+{
+	xen_slab_cache_args a = args(512);
+	a.policy = XEN_SLAB_CACHE_POLICY_2019;
+	make(a);
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 32, false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s = stats_of(cache);
+	EXPECT_EQ(4u, s.slabs);
+	EXPECT_EQ(0u, s.dtor_calls);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	EXPECT_EQ(32u, stats_of(cache).ctor_calls) << "no new construction";
+	xen_slab_cache_put_bulk(cache, v.data(), 32, false);
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_trim(cache);
+	s = stats_of(cache);
+	EXPECT_EQ(2u, s.slabs) << "down to half the count";
+	EXPECT_EQ(16u, s.dtor_calls);
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(1u, stats_of(cache).slabs);
+}
+
+// The original's front end: six slots per CPU, no previous magazine, no depot,
+// and neither the monitor nor the shrinker ever drains it.
+TEST_F(CacheFixture, OriginalPoliciesHaveOneSixSlotMagazinePerCpuNeverDrained)
+{
+	const long pages = host::live_pages();
+
+	for (unsigned policy : { XEN_SLAB_CACHE_POLICY_2019, XEN_SLAB_CACHE_POLICY_PRE2019 }) {
+		Counters c;
+		xen_slab_cache_args a = args(64);
+		a.arg = &c;
+		a.policy = policy;
+		xen_slab_cache *x = xen_slab_cache_create("orig", &a);
+		ASSERT_FALSE(is_err(x));
+		std::vector<void *> v(20);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		for (void *p : v)
+			xen_slab_cache_put(x, p, false);
+		auto s = stats_of(x);
+		EXPECT_EQ(6u, s.put_fast) << policy;
+		EXPECT_EQ(14u, s.put_slow);
+		EXPECT_EQ(6u, s.cached);
+		EXPECT_EQ(0u, s.depot_full + s.depot_empty);
+		// Another CPU has its own six slots.
+		host::set_cpu(1);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		EXPECT_EQ(0u, stats_of(x).get_fast - s.get_fast) << "CPU 1's magazine is empty";
+		xen_slab_cache_put_bulk(x, v.data(), 20, false);
+		EXPECT_EQ(12u, stats_of(x).cached);
+		host::set_cpu(0);
+		// Gets on CPU 0: six from the magazine, the rest from the slabs.
+		s = stats_of(x);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		EXPECT_EQ(6u, stats_of(x).get_fast - s.get_fast);
+		EXPECT_EQ(14u, stats_of(x).get_slow - s.get_slow);
+		xen_slab_cache_put_bulk(x, v.data(), 20, false);
+		// Monitor passes and the shrinker leave the magazines alone.
+		for (int i = 0; i < 5; i++)
+			xen_slab_cache_trim(x);
+		EXPECT_EQ(0u, xsc_cache_shrink_count(x));
+		EXPECT_EQ(0u, xsc_cache_shrink_scan(x, ~0UL));
+		EXPECT_EQ(12u, stats_of(x).cached);
+		EXPECT_GE(stats_of(x).slabs, 1u);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		// Destroy drains them.
+		xen_slab_cache_destroy(x);
+		EXPECT_EQ(c.ctor.load(), c.dtor.load());
+	}
+	EXPECT_EQ(pages, host::live_pages());
+}
+
+// The original's policies construct a new slab whole (as before 2022); a
+// constructor failure fails the slab and destructs what it made.
+TEST_F(CacheFixture, OriginalPoliciesConstructWholeSlabs)
+{
+	for (unsigned policy : { XEN_SLAB_CACHE_POLICY_2019, XEN_SLAB_CACHE_POLICY_PRE2019 }) {
+		Counters c;
+		xen_slab_cache_args a = args(512, 8); // 8 per slab, one slab reserved
+		a.arg = &c;
+		a.policy = policy;
+		xen_slab_cache *x = xen_slab_cache_create("eager", &a);
+		ASSERT_FALSE(is_err(x));
+		EXPECT_EQ(8, c.ctor.load()) << "the reservation's slab, constructed at creation";
+		std::vector<void *> v(9);
+		ASSERT_EQ(8u, xen_slab_cache_get_bulk(x, v.data(), 8, false));
+		EXPECT_EQ(8, c.ctor.load());
+		c.fail_next = 1;
+		EXPECT_EQ(nullptr, xen_slab_cache_get(x, false));
+		auto s = stats_of(x);
+		EXPECT_EQ(1u, s.ctor_failures);
+		EXPECT_EQ(1u, s.slabs);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		v[8] = xen_slab_cache_get(x, false);
+		ASSERT_NE(nullptr, v[8]);
+		EXPECT_EQ(16, c.ctor.load()) << "a new slab, all eight";
+		EXPECT_EQ(16u, stats_of(x).ctor_calls - stats_of(x).ctor_failures);
+		xen_slab_cache_put_bulk(x, v.data(), 9, false);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		xen_slab_cache_destroy(x);
+		EXPECT_EQ(c.ctor.load(), c.dtor.load());
+		EXPECT_EQ(0, c.bad_dtor.load());
+	}
+	// Ours constructs lazily.
+	make(args(512, 8));
+	EXPECT_EQ(0, counters.ctor.load());
+	void *p = xen_slab_cache_get(cache, false);
+	EXPECT_EQ(1, counters.ctor.load());
+	xen_slab_cache_put(cache, p, false);
+}
+
+TEST_F(CacheFixture, NoMagazinesSendsEveryGetAndPutToTheSlabs)
+{
+	xen_slab_cache_args a = args(64);
+	a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
+	make(a);
+	std::vector<void *> v(50);
+	ASSERT_EQ(50u, xen_slab_cache_get_bulk(cache, v.data(), 50, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 50, false);
+	void *p = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, p);
+	xen_slab_cache_put(cache, p, false);
+	// Every double put is caught: nothing sits in a magazine.
+	xen_slab_cache_put(cache, v[7], false);
+	auto s = stats_of(cache);
+	EXPECT_EQ(0u, s.get_fast + s.put_fast);
+	EXPECT_EQ(51u, s.get_slow);
+	EXPECT_EQ(51u, s.put_slow);
+	EXPECT_EQ(0u, s.cached);
+	EXPECT_EQ(1u, s.bad_puts);
+	EXPECT_EQ(static_cast<unsigned long long>(XEN_SLAB_CACHE_POLICY_NO_MAGAZINES), s.policy);
 }
 
 } // namespace

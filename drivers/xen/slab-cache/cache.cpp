@@ -10,6 +10,9 @@ namespace {
 
 constexpr ulong kDefaultAlign = 8;
 
+// The original's per-CPU magazine (XENBUS_CACHE): six slots.
+constexpr unsigned kOriginalMagazineSlots = 6;
+
 unsigned magazine_capacity_for(ulong stride)
 {
 	if (stride <= 512)
@@ -31,7 +34,8 @@ Cache *Cache::create(const char *name, const xen_slab_cache_args *args, int *err
 	if (!name || !args || args->size == 0 || args->size > XEN_SLAB_CACHE_MAX_SIZE ||
 	    (args->align && (!is_power_of_2(args->align) || args->align > XSC_PAGE_SIZE)) ||
 	    (args->cap && args->reservation > args->cap) ||
-	    !args->acquire_lock != !args->release_lock) {
+	    !args->acquire_lock != !args->release_lock ||
+	    args->policy > XEN_SLAB_CACHE_POLICY_NO_MAGAZINES) {
 		*error = -XSC_EINVAL;
 		return nullptr;
 	}
@@ -62,9 +66,34 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		args_.align = kDefaultAlign;
 	if (!Geometry::compute(args_.size, args_.align, &geometry_))
 		return -XSC_EINVAL;
-	magazine_capacity_ = magazine_capacity_for(geometry_.stride);
-	strict_puts_ = xsc_strict_puts() != 0;
-	slabs_.init(&geometry_);
+	switch (args_.policy) {
+	case XEN_SLAB_CACHE_POLICY_2019:
+	case XEN_SLAB_CACHE_POLICY_PRE2019:
+		mode_ = kSingleMagazine;
+		magazine_capacity_ = kOriginalMagazineSlots;
+		shared_counter_ = true;
+		eager_ = true;
+		free_on_empty_ = args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019;
+		break;
+	case XEN_SLAB_CACHE_POLICY_NO_MAGAZINES:
+		mode_ = kBypass;
+		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+		break;
+	default:
+		mode_ = kMagazines;
+		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+		break;
+	}
+	// Strict puts: every put reaches the slab bitmaps, where a double put
+	// is always seen.
+	if (xsc_strict_puts())
+		mode_ = kBypass;
+	fast_ = mode_ == kMagazines && !args_.cap;
+	original_fast_ = mode_ == kSingleMagazine && !args_.cap;
+	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
+	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
+	sparse_ = mode_ == kMagazines ? geometry_.objects / 2 : 0;
+	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
 	depot_.lock = xsc_lock_alloc(XSC_LOCK_DEPOT);
@@ -83,9 +112,12 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
+		cc->hint_gen = ~0ULL; // no hint
+
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
-		cc->previous = Magazine::create(magazine_capacity_, 1);
-		if (!cc->loaded || !cc->previous)
+		if (mode_ != kSingleMagazine)
+			cc->previous = Magazine::create(magazine_capacity_, 1);
+		if (!cc->loaded || (mode_ != kSingleMagazine && !cc->previous))
 			return -XSC_ENOMEM;
 	}
 
@@ -210,10 +242,6 @@ bool Cache::push(CpuCache &cc, void *object)
 {
 	Magazine *empty;
 
-	// Strict puts: every put reaches the slab bitmaps, where a double put
-	// is always seen; with the magazines left empty, gets go there too.
-	if (xsc_unlikely(strict_puts_))
-		return false;
 	if (xsc_unlikely(cc.loaded->full())) {
 		if (!cc.previous->count) {
 			swap(cc.loaded, cc.previous);
@@ -249,11 +277,10 @@ bool Cache::on_top(CpuCache &cc, void *object)
 	return m->count && m->objects()[m->count - 1] == object;
 }
 
-// The slab of a busy object of this cache and the object's slot, or nullptr.
-// Needs the RCU read side of a CPU section or the slab lock.
-Slab *Cache::lookup(void *object, unsigned *slot_out) const
+// @slab if @object is the start of one of its busy slots (stored in *@slot),
+// else nullptr.
+inline Slab *Cache::busy_slot(Slab *slab, void *object, unsigned *slot_out) const
 {
-	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
 	long slot;
 
 	if (!slab)
@@ -261,27 +288,206 @@ Slab *Cache::lookup(void *object, unsigned *slot_out) const
 	slot = geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base));
 	if (slot < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(slot)))
 		return nullptr;
-	if (slot_out)
-		*slot_out = static_cast<unsigned>(slot);
+	*slot_out = static_cast<unsigned>(slot);
+	return slab;
+}
+
+// The slab of a busy object of this cache and the object's slot, or nullptr.
+// Needs the RCU read side of a CPU section or the slab lock.
+Slab *Cache::lookup(void *object, unsigned *slot) const
+{
+	return busy_slot(static_cast<Slab *>(xsc_index_load(index_, key_of(object))), object, slot);
+}
+
+// The index lookup of a put whose object is not in the hinted slab; makes
+// its slab the hint.  @gen was read before the lookup: a slab freed after
+// that read advances the generation past it, so a stale hint is never used.
+Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
+{
+	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
+
+	if (slab) {
+		cc.hint_slab = slab;
+		cc.hint_base = reinterpret_cast<uptr>(slab->base);
+		cc.hint_gen = gen;
+	}
+	return slab;
+}
+
+// lookup() in the CPU section of @cc, through its hint.
+inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
+{
+	const u64 gen = __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE);
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+	Slab *slab;
+	long s;
+
+	if (xsc_unlikely(offset >= span_ || cc.hint_gen != gen))
+		return busy_slot(lookup_hint_miss(cc, object, gen), object, slot);
+	slab = cc.hint_slab;
+	// offset < span_, so the slot is below Geometry::objects.
+	s = geometry_.slot_of(offset);
+	if (s < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(s)))
+		return nullptr;
+	*slot = static_cast<unsigned>(s);
 	return slab;
 }
 
 // --- get and put ------------------------------------------------------------
 
-void *Cache::get(bool locked)
+// A put into the loaded magazine if it has room, the object is a busy slot
+// of the hinted slab and not on top of the magazine; false sends the put
+// to put_slow(), which decides (a hint miss is not an error).
+inline bool Cache::put_fast(CpuCache &cc, void *object)
+{
+	Magazine *m = cc.loaded;
+	const unsigned count = m->count;
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+	ulong slot;
+
+	if (xsc_unlikely(offset >= span_ || count >= m->capacity ||
+			 cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE)))
+		return false;
+	// offset < span_: the quotient is below Geometry::objects, and the
+	// product check refuses anything but a slot start (and, for a stride
+	// of 1, whose reciprocal is 0, sends the put to the exact check).
+	slot = static_cast<ulong>((static_cast<unsigned __int128>(offset) * geometry_.reciprocal) >> 64);
+	if (xsc_unlikely(slot * geometry_.stride != offset ||
+			 !Slab::test(cc.hint_slab->busy_bits(), static_cast<unsigned>(slot)) ||
+			 (count && m->objects()[count - 1] == object) || sparse(cc.hint_slab)))
+		return false;
+	m->objects()[count] = object;
+	m->count = count + 1;
+	return true;
+}
+
+// A put of an object of a sparse slab goes back to the slab rather than
+// into a magazine, unless the slab is the cursor (the one gets fill): so
+// sparse slabs drain and are freed, and gets, from magazines or the
+// cursor, pack objects into the fuller slabs.  A hint, read without the
+// slab lock.
+inline bool Cache::sparse(Slab *slab) const
+{
+	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
+}
+
+// put_fast() over the first objects of @objects, as many as it takes in a
+// row; returns how many.  The same checks, with the hint, the geometry and
+// the magazine in registers.
+inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
+{
+	Magazine *m = cc.loaded;
+	void **slots = m->objects();
+	const unsigned start = m->count;
+	const unsigned room = m->capacity - start;
+	const uptr base = cc.hint_base;
+	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
+	const ulong span = span_, stride = geometry_.stride;
+	const u64 reciprocal = geometry_.reciprocal;
+	const void *top = start ? slots[start - 1] : nullptr;
+	unsigned k = 0;
+
+	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE) || sparse(cc.hint_slab))
+		return 0;
+	for (n = min(n, room); k < n; k++) {
+		void *object = objects[k];
+		const uptr offset = reinterpret_cast<uptr>(object) - base;
+		const ulong slot =
+			static_cast<ulong>((static_cast<unsigned __int128>(offset) * reciprocal) >> 64);
+
+		if (xsc_unlikely(offset >= span || slot * stride != offset ||
+				 !Slab::test(busy, static_cast<unsigned>(slot)) || object == top))
+			break;
+		slots[start + k] = object;
+		top = object;
+	}
+	m->count = start + k;
+	return k;
+}
+
+// The fast paths, for the platform's entry points (xen_slab_cache_get()
+// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
+// fall back to get_slow()/put_slow()): a get from the loaded magazine, a
+// put of a busy object of this cache, not on top of the loaded magazine,
+// into it.  Caches with a cap, another policy or strict puts always take the
+// slow paths.
+inline void *Cache::get_on_cpu(unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	Magazine *m = cc.loaded;
+	const unsigned count = m->count;
+	void *object;
+
+	// Checked builds poison free objects: their gets and puts take the
+	// slow paths, which unpoison, check and poison.
+	if constexpr (kPoison)
+		return nullptr;
+	if (xsc_unlikely(!fast_))
+		return original_fast_ && count ? original_get(cc) : nullptr;
+	if (xsc_unlikely(!count))
+		return nullptr;
+	object = m->objects()[count - 1];
+	m->count = count - 1;
+	owner_inc(cc.get_fast);
+	return object;
+}
+
+inline bool Cache::put_on_cpu(void *object, unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+
+	if constexpr (kPoison)
+		return false;
+	if (xsc_unlikely(!fast_))
+		return original_fast_ && original_put(cc, object);
+	if (xsc_unlikely(!put_fast(cc, object)))
+		return false;
+	owner_inc(cc.put_fast);
+	return true;
+}
+
+// The original's policies get the same inline magazine hit (their one
+// magazine; put_fast() with no sparse-slab rule, sparse_ being 0), plus the
+// shared counter every get and put of theirs updates: so that comparisons
+// with them measure policies, not a slower path.
+void *Cache::original_get(CpuCache &cc)
+{
+	Magazine *m = cc.loaded;
+	void *object = m->objects()[--m->count];
+
+	owner_inc(cc.get_fast);
+	atomic_add<u64>(shared_in_use_, 1);
+	return object;
+}
+
+bool Cache::original_put(CpuCache &cc, void *object)
+{
+	if (!put_fast(cc, object))
+		return false;
+	owner_inc(cc.put_fast);
+	atomic_add<u64>(shared_in_use_, -1ULL);
+	return true;
+}
+
+void *Cache::get_slow(bool locked)
 {
 	unsigned granted;
-	void *object;
+	void *object = nullptr;
 
 	if (args_.cap && !cap_take(1, &granted)) {
 		atomic_add<u64>(get_failures_, 1);
 		return nullptr;
 	}
-	{
+	if (xsc_unlikely(shared_counter_))
+		atomic_add<u64>(shared_in_use_, 1);
+	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		object = pop(cc);
+		if (xsc_likely(mode_ == kMagazines))
+			object = pop(cc);
+		else if (cc.loaded->count)
+			object = cc.loaded->objects()[--cc.loaded->count];
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
 			hand_out(object);
@@ -292,23 +498,36 @@ void *Cache::get(bool locked)
 		return object;
 	if (args_.cap)
 		cap_release(1);
+	if (xsc_unlikely(shared_counter_))
+		atomic_add<u64>(shared_in_use_, -1ULL);
 	atomic_add<u64>(get_failures_, 1);
 	return nullptr;
 }
 
-void Cache::put(void *object, bool locked)
+void Cache::put_slow(void *object, bool locked)
 {
-	{
+	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
+		unsigned slot;
+		bool pushed;
+		Slab *slab = lookup_on_cpu(cc, object, &slot);
 
-		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object) ||
-				 poisoned(object))) {
+		if (xsc_unlikely(!slab || on_top(cc, object) || poisoned(object))) {
 			bad_put(object);
 			return;
 		}
 		take_back(object);
-		if (xsc_likely(push(cc, object))) {
+		if (xsc_unlikely(shared_counter_))
+			atomic_add<u64>(shared_in_use_, -1ULL);
+		if (xsc_likely(mode_ == kMagazines)) {
+			pushed = !sparse(slab) && push(cc, object);
+		} else {
+			pushed = !cc.loaded->full();
+			if (pushed)
+				cc.loaded->objects()[cc.loaded->count++] = object;
+		}
+		if (xsc_likely(pushed)) {
 			owner_add<u64>(cc.put_fast, 1);
 			if (args_.cap)
 				cap_release(1);
@@ -332,19 +551,22 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		atomic_add<u64>(get_failures_, 1);
 		return 0;
 	}
-	{
+	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		while (got < want && load_nonempty(cc)) {
+		while (got < want && (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
 			Magazine *m = cc.loaded;
-			const unsigned take = min(m->count, want - got);
+			const unsigned count = m->count;
+			const unsigned take = min(count, want - got);
+			void *const *top = m->objects() + count - 1;
+			void **out = objects + got;
 
 			for (unsigned i = 0; i < take; i++) {
-				objects[got + i] = m->objects()[m->count - 1 - i];
-				hand_out(objects[got + i]);
+				out[i] = top[-static_cast<long>(i)];
+				hand_out(out[i]);
 			}
-			m->count -= take;
+			m->count = count - take;
 			got += take;
 		}
 		owner_add<u64>(cc.get_fast, got);
@@ -353,6 +575,8 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		got += slab_get(objects + got, want - got, locked);
 	if (args_.cap && got < want)
 		cap_release(want - got);
+	if (shared_counter_ && got)
+		atomic_add<u64>(shared_in_use_, got);
 	if (got < n)
 		atomic_add<u64>(get_failures_, 1);
 	return got;
@@ -362,19 +586,35 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 {
 	unsigned i = 0, accepted = 0;
 
-	{
+	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
+		unsigned slot;
 
 		for (; i < n; i++) {
-			if (xsc_unlikely(!lookup(objects[i], nullptr) || on_top(cc, objects[i]) ||
+			// Checked builds check each object for poison on its own.
+			if (xsc_likely(mode_ == kMagazines) && !kPoison) {
+				const unsigned run = put_run(cc, objects + i, n - i);
+
+				i += run;
+				accepted += run;
+				if (i == n)
+					break;
+			}
+			if (xsc_unlikely(!lookup_on_cpu(cc, objects[i], &slot) || on_top(cc, objects[i]) ||
 					 poisoned(objects[i]))) {
 				bad_put(objects[i]);
 				continue;
 			}
 			take_back(objects[i]);
-			if (!push(cc, objects[i]))
-				break;
+			if (mode_ == kMagazines) {
+				if (!push(cc, objects[i]))
+					break;
+			} else {
+				if (cc.loaded->full())
+					break;
+				cc.loaded->objects()[cc.loaded->count++] = objects[i];
+			}
 			accepted++;
 		}
 		owner_add<u64>(cc.put_fast, accepted);
@@ -387,6 +627,8 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 	}
 	if (args_.cap)
 		cap_release(accepted);
+	if (shared_counter_ && accepted)
+		atomic_add<u64>(shared_in_use_, -static_cast<u64>(accepted));
 }
 
 // --- the slab layer ---------------------------------------------------------
@@ -414,8 +656,10 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 	return k;
 }
 
-// Frees the slot of @object if it is a busy slot of this cache.  Slab lock held.
-bool Cache::release_slot(void *object)
+// Frees the slot of @object if it is a busy slot of this cache.  Slab lock
+// held.  Under the pre-2019 policy a slab that empties is detached at once
+// (above the reservation) and queued on @emptied for free_slabs().
+bool Cache::release_slot(void *object, ListNode *emptied)
 {
 	unsigned slot;
 	Slab *slab = lookup(object, &slot);
@@ -427,7 +671,25 @@ bool Cache::release_slot(void *object)
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);
 	slabs_.rebin(slab);
+	if (xsc_unlikely(free_on_empty_) && !slab->busy &&
+	    count_ >= args_.reservation + geometry_.objects) {
+		slabs_.remove(slab);
+		write_once(count_, count_ - geometry_.objects);
+		write_once(slab_count_, slab_count_ - 1);
+		slab->link.insert_before(emptied);
+	}
 	return true;
+}
+
+// Destructs and frees the detached slabs on @detached.  No lock held.
+void Cache::free_slabs(ListNode *detached)
+{
+	while (!detached->empty()) {
+		Slab *slab = container_of<Slab, &Slab::link>(detached->next);
+
+		slab->link.unlink();
+		free_slab(slab);
+	}
 }
 
 // Runs the constructors that @unconstructed asks for, outside every lock,
@@ -437,6 +699,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 {
 	u64 failed = 0;
 	unsigned kept = 0;
+	ListNode emptied;
 
 	if (!unconstructed)
 		return n;
@@ -450,24 +713,28 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 		}
 	}
 
-	SlabLock lock(*this, locked);
+	emptied.init();
+	{
+		SlabLock lock(*this, locked);
 
-	for (unsigned k = 0; k < n; k++) {
-		void *object = objects[k];
+		for (unsigned k = 0; k < n; k++) {
+			void *object = objects[k];
 
-		if (failed & (1ULL << k)) {
-			release_slot(object);
-			continue;
+			if (failed & (1ULL << k)) {
+				release_slot(object, &emptied);
+				continue;
+			}
+			if (unconstructed & (1ULL << k)) {
+				unsigned slot;
+				Slab *slab = lookup(object, &slot);
+
+				Slab::set(slab->constructed_bits(geometry_), slot);
+				slab->constructed++;
+			}
+			objects[kept++] = object;
 		}
-		if (unconstructed & (1ULL << k)) {
-			unsigned slot;
-			Slab *slab = lookup(object, &slot);
-
-			Slab::set(slab->constructed_bits(geometry_), slot);
-			slab->constructed++;
-		}
-		objects[kept++] = object;
 	}
+	free_slabs(&emptied);
 	return kept;
 }
 
@@ -497,24 +764,30 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 			break;
 	}
 	atomic_add<u64>(get_slow_, got);
-	atomic_max(in_use_max_, in_use_now());
+	// Objects in use are at most the busy slots: only when those exceed
+	// the maximum is the sum over the CPUs worth computing.
+	if (read_once(busy_) > read_once(in_use_max_))
+		atomic_max(in_use_max_, in_use_now());
 	return got;
 }
 
 unsigned Cache::slab_put(void **objects, unsigned n, bool locked)
 {
 	unsigned accepted = 0;
+	ListNode emptied;
 
+	emptied.init();
 	{
 		SlabLock lock(*this, locked);
 
 		for (unsigned i = 0; i < n; i++) {
-			if (release_slot(objects[i]))
+			if (release_slot(objects[i], &emptied))
 				accepted++;
 			else
 				atomic_add<u64>(bad_puts_, 1);
 		}
 	}
+	free_slabs(&emptied);
 	if (accepted < n)
 		warn_once(kWarnBadPut, "put of a pointer that is not a busy object of this cache",
 			  static_cast<long>(read_once(bad_puts_)));
@@ -535,12 +808,18 @@ bool Cache::grow(int may_sleep, bool locked)
 	}
 	new (slab) Slab{};
 	slab->base = static_cast<char *>(pages);
-	if (xsc_index_store(index_, key_of(pages), slab, may_sleep)) {
+	if (eager_ && !construct_all(slab)) {
 		xsc_meta_free(slab);
 		xsc_pages_free(pages, geometry_.order);
 		return false;
 	}
-	if (kPoison)
+	if (xsc_index_store(index_, key_of(pages), slab, may_sleep)) {
+		free_slab_objects(slab);
+		xsc_meta_free(slab);
+		xsc_pages_free(pages, geometry_.order);
+		return false;
+	}
+	if constexpr (kPoison)
 		xsc_poison(pages, XSC_PAGE_SIZE << geometry_.order);
 
 	SlabLock lock(*this, locked);
@@ -549,6 +828,26 @@ bool Cache::grow(int may_sleep, bool locked)
 	write_once(count_, count_ + geometry_.objects);
 	write_once(slab_count_, slab_count_ + 1);
 	write_once(slabs_max_, max(slabs_max_, slab_count_));
+	return true;
+}
+
+// The original's policies of 2019 and before construct every slot of a new
+// slab, before anyone can see it; a constructor failure fails the slab
+// (what it constructed is destructed).
+bool Cache::construct_all(Slab *slab)
+{
+	for (unsigned slot = 0; slot < geometry_.objects; slot++) {
+		if (args_.ctor) {
+			atomic_add<u64>(ctor_calls_, 1);
+			if (args_.ctor(args_.arg, slab->object(geometry_, slot))) {
+				atomic_add<u64>(ctor_failures_, 1);
+				free_slab_objects(slab);
+				return false;
+			}
+		}
+		Slab::set(slab->constructed_bits(geometry_), slot);
+		slab->constructed++;
+	}
 	return true;
 }
 
@@ -565,22 +864,33 @@ Slab *Cache::detach_empty_slab(u64 keep)
 	return slab;
 }
 
-// Destructs and frees a detached empty slab.  Process context, no lock held.
-void Cache::free_slab(Slab *slab)
+// Runs the destructor of every constructed slot of @slab.
+void Cache::free_slab_objects(Slab *slab)
 {
 	const ulong *constructed = slab->constructed_bits(geometry_);
 
-	xsc_index_erase(index_, key_of(slab->base));
-	if (kPoison)
+	// Checked builds: the dtors may touch the objects, and the pages go
+	// back unpoisoned.
+	if constexpr (kPoison)
 		xsc_unpoison(slab->base, XSC_PAGE_SIZE << geometry_.order);
-	if (args_.dtor) {
-		for (unsigned slot = 0; slot < geometry_.objects; slot++) {
-			if (Slab::test(constructed, slot)) {
-				args_.dtor(args_.arg, slab->object(geometry_, slot));
-				atomic_add<u64>(dtor_calls_, 1);
-			}
+	if (!args_.dtor)
+		return;
+	for (unsigned slot = 0; slot < geometry_.objects; slot++) {
+		if (Slab::test(constructed, slot)) {
+			args_.dtor(args_.arg, slab->object(geometry_, slot));
+			atomic_add<u64>(dtor_calls_, 1);
 		}
 	}
+}
+
+// Destructs and frees a detached empty slab.  Process context, no lock held.
+void Cache::free_slab(Slab *slab)
+{
+	xsc_index_erase(index_, key_of(slab->base));
+	// Hints of this slab die now; its metadata lives until every CPU
+	// section that could have read the old generation has ended.
+	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_RELEASE);
+	free_slab_objects(slab);
 	xsc_pages_free(slab->base, geometry_.order);
 	xsc_meta_free_deferred(slab);
 }
@@ -601,11 +911,7 @@ unsigned Cache::free_empty_slabs(u64 keep, ulong limit)
 			freed++;
 		}
 	}
-	while (!detached.empty()) {
-		slab = container_of<Slab, &Slab::link>(detached.next);
-		slab->link.unlink();
-		free_slab(slab);
-	}
+	free_slabs(&detached);
 	return freed;
 }
 
@@ -717,16 +1023,48 @@ void Cache::fill_reservation()
 	}
 }
 
+unsigned Cache::empty_slabs()
+{
+	SlabLock lock(*this, false);
+
+	return slabs_.bin_length(0);
+}
+
+// A monitor pass.  The original's (its policies) never touches the magazines
+// and frees empty slabs down to max(reservation, count / 2), so a cache
+// halves its excess per pass.  Ours frees, down to the reservation, the
+// slabs that stayed empty for the whole period since the last pass, and
+// those that the objects which idled in magazines for that period empty now:
+// after a burst drains, the cache is back at its reservation within two
+// passes, while bursts that come more often than passes reuse their slabs
+// (and their constructed objects).
 void Cache::trim()
 {
-	u64 keep;
+	unsigned before, after, idle;
 
 	xsc_might_sleep();
+	if (mode_ == kSingleMagazine) {
+		fill_reservation();
+		free_empty_slabs(max<u64>(args_.reservation, read_once(count_) / 2), ~0UL);
+		return;
+	}
+	before = empty_slabs();
 	flush_cpus(true);
 	trim_depot(false);
+	after = empty_slabs();
 	fill_reservation();
-	keep = read_once(count_) / 2;
-	free_empty_slabs(max<u64>(args_.reservation, keep), ~0UL);
+	{
+		SlabLock lock(*this, false);
+
+		idle = slabs_.take_empty_low_water();
+	}
+	idle += after > before ? after - before : 0;
+	free_empty_slabs(args_.reservation, idle);
+	{
+		SlabLock lock(*this, false);
+
+		slabs_.take_empty_low_water();
+	}
 }
 
 void Cache::cpu_dead(unsigned cpu)
@@ -744,6 +1082,9 @@ ulong Cache::shrink_count()
 	ulong depot_objects = 0;
 	u64 count = read_once(count_), spare;
 
+	// The original does not react to memory pressure.
+	if (mode_ == kSingleMagazine)
+		return 0;
 	{
 		LockGuard guard(depot_.lock);
 
@@ -760,6 +1101,8 @@ ulong Cache::shrink_scan(ulong nr_to_scan)
 {
 	const ulong slabs = nr_to_scan / geometry_.objects + (nr_to_scan % geometry_.objects != 0);
 
+	if (mode_ == kSingleMagazine)
+		return 0;
 	trim_depot(true);
 	return static_cast<ulong>(free_empty_slabs(args_.reservation, slabs)) * geometry_.objects;
 }
@@ -842,6 +1185,7 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	s->dtor_calls = read_once(dtor_calls_);
 	s->get_failures = read_once(get_failures_);
 	s->bad_puts = read_once(bad_puts_);
+	s->policy = args_.policy;
 	{
 		const u64 busy = read_once(busy_);
 
@@ -952,14 +1296,24 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 		to_cache(cache)->destroy();
 }
 
-void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
 {
-	return to_cache(cache)->get(locked);
+	return to_cache(cache)->get_on_cpu(cpu);
 }
 
-void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
 {
-	to_cache(cache)->put(object, locked);
+	return to_cache(cache)->put_on_cpu(object, cpu);
+}
+
+void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)
+{
+	return to_cache(cache)->get_slow(locked);
+}
+
+void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked)
+{
+	to_cache(cache)->put_slow(object, locked);
 }
 
 unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,

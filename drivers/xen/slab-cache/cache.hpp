@@ -22,8 +22,11 @@ public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
 	void destroy();
 
-	void *get(bool locked);
-	void put(void *object, bool locked);
+	// Fast paths (in a CPU section on @cpu) and the rest; see cache.cpp.
+	void *get_on_cpu(unsigned cpu);
+	bool put_on_cpu(void *object, unsigned cpu);
+	void *get_slow(bool locked);
+	void put_slow(void *object, bool locked);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
 	void put_bulk(void **objects, unsigned n, bool locked);
 
@@ -62,10 +65,23 @@ private:
 		unsigned long flags_;
 	};
 
+	// How the per-CPU front end works (fixed at creation).
+	enum Mode : unsigned char {
+		kMagazines,	 // loaded and previous magazine, depot
+		kSingleMagazine, // the original's: one small magazine, no depot
+		kBypass,	 // none: every get and put reaches the slabs
+	};
+
 	Cache() = default;
 	~Cache() = default;
 	int init(const char *name, const xen_slab_cache_args *args);
 	void release_resources();
+
+	bool put_fast(CpuCache &cc, void *object);
+	void *original_get(CpuCache &cc);
+	bool original_put(CpuCache &cc, void *object);
+	bool sparse(Slab *slab) const;
+	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
 	bool load_nonempty(CpuCache &cc);
@@ -77,13 +93,19 @@ private:
 	unsigned slab_get(void **objects, unsigned n, bool locked);
 	unsigned slab_put(void **objects, unsigned n, bool locked);
 	unsigned take_slots(void **objects, unsigned n, u64 *unconstructed);
-	bool release_slot(void *object);
+	bool release_slot(void *object, ListNode *emptied);
+	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
+	bool construct_all(Slab *slab);
+	void free_slab_objects(Slab *slab);
 	Slab *detach_empty_slab(u64 keep);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *lookup(void *object, unsigned *slot) const;
+	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
+	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
+	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;
 
 	// Monitor work.
 	void flush_cpus(bool idle_only);
@@ -91,22 +113,25 @@ private:
 	void return_magazine_objects(Magazine *m);
 	void trim_depot(bool everything);
 	void fill_reservation();
+	unsigned empty_slabs();
 
 	// Checked builds: free objects are poisoned (see xsc_poison()).
 	void hand_out(void *object) const
 	{
-		if (kPoison)
+		if constexpr (kPoison)
 			xsc_unpoison(object, round_up(args_.size, 8));
 	}
 	void take_back(void *object) const
 	{
-		if (kPoison)
+		if constexpr (kPoison)
 			xsc_poison(object, geometry_.stride);
 	}
 	// A put of an object that is free already (in a magazine, say).
 	static bool poisoned(void *object)
 	{
-		return kPoison && xsc_poisoned(object);
+		if constexpr (kPoison)
+			return xsc_poisoned(object);
+		return false;
 	}
 
 	bool cap_take(unsigned n, unsigned *granted);
@@ -121,11 +146,19 @@ private:
 	}
 
 	// Read-mostly after creation.
+	bool fast_;	// gets and puts may try the loaded magazine inline
+	bool original_fast_; // the same, with the original's one magazine
+	ulong span_;	// bytes of a slab covered by slots: objects x stride
+	unsigned sparse_; // a slab with fewer busy slots is sparse
+	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
 	char name_[XEN_SLAB_CACHE_NAME_LEN];
 	xen_slab_cache_args args_;
 	Geometry geometry_;
 	unsigned magazine_capacity_;
-	bool strict_puts_; // bypass the magazines (xsc_strict_puts() at creation)
+	Mode mode_;	     // kBypass also under xsc_strict_puts() at creation
+	bool free_on_empty_; // a slab is freed by the put that empties it
+	bool eager_;	     // a new slab constructs all its slots (the original before 2022)
+	bool shared_counter_; // every get and put updates shared_in_use_
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
 	void *cpus_memory_;
@@ -146,6 +179,12 @@ private:
 	u64 bad_puts_;
 	u64 in_use_max_;
 	unsigned warned_;
+
+	char pad2_[XSC_CACHE_LINE];
+
+	// The original's one counter that every get and put of every CPU
+	// updates atomically (modelled for its cost under its policies).
+	u64 shared_in_use_;
 
 	char pad1_[XSC_CACHE_LINE];
 

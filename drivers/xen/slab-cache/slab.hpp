@@ -105,12 +105,16 @@ struct Slab {
 // The cursor is the first slab of that order that is not full: the head of
 // the highest non-empty bin below kFullBin.  Moving a slab between bins is
 // O(1), so keeping the order costs no walk.
+//
+// With least_first (the original's policy before 2019) the order is the
+// reverse, "least occupied first", and the cursor is the head of the lowest
+// non-empty bin below kFullBin.
 class SlabSet {
 public:
 	static constexpr unsigned kBins = 64;
 	static constexpr unsigned kFullBin = kBins - 1;
 
-	void init(const Geometry *g);
+	void init(const Geometry *g, bool least_first = false);
 
 	unsigned bin_of(unsigned busy) const
 	{
@@ -121,9 +125,10 @@ public:
 		return 1 + (busy - 1) * (kFullBin - 1) / (geometry_->objects - 1);
 	}
 
+	// Written under the slab lock; read without it by puts (a hint only).
 	Slab *cursor() const
 	{
-		return cursor_;
+		return read_once(cursor_);
 	}
 
 	void insert(Slab *slab);
@@ -139,7 +144,9 @@ public:
 
 	template <typename Fn> void for_each_in_order(Fn fn)
 	{
-		for (unsigned bin = kBins; bin-- > 0;) {
+		for (unsigned i = 0; i < kBins; i++) {
+			const unsigned bin = least_first_ ? i : kBins - 1 - i;
+
 			for (ListNode *n = bins_[bin].next; n != &bins_[bin]; n = n->next)
 				fn(container_of<Slab, &Slab::link>(n), bin);
 		}
@@ -153,6 +160,17 @@ public:
 		return lengths_[bin];
 	}
 
+	// Fewest empty slabs since the last call: that many stayed empty, unused,
+	// the whole time (the working-set low-water mark of Bonwick's depot,
+	// applied to slabs).  Starts a new interval.
+	unsigned take_empty_low_water()
+	{
+		const unsigned low = empty_low_;
+
+		empty_low_ = lengths_[0];
+		return low;
+	}
+
 private:
 	void link(Slab *slab, unsigned bin);
 	void unlink(Slab *slab);
@@ -163,6 +181,8 @@ private:
 	unsigned lengths_[kBins];
 	u64 nonempty_; // bit b: bins_[b] is not empty
 	Slab *cursor_;
+	bool least_first_;
+	unsigned empty_low_;
 };
 
 inline bool Geometry::compute(ulong size, ulong align, Geometry *g)
@@ -208,15 +228,17 @@ inline long Slab::find_free(const Geometry &g)
 	return any;
 }
 
-inline void SlabSet::init(const Geometry *g)
+inline void SlabSet::init(const Geometry *g, bool least_first)
 {
 	geometry_ = g;
+	least_first_ = least_first;
 	for (unsigned b = 0; b < kBins; b++) {
 		bins_[b].init();
 		lengths_[b] = 0;
 	}
 	nonempty_ = 0;
 	cursor_ = nullptr;
+	empty_low_ = 0;
 }
 
 inline void SlabSet::link(Slab *slab, unsigned bin)
@@ -233,13 +255,21 @@ inline void SlabSet::unlink(Slab *slab)
 	lengths_[slab->bin]--;
 	if (bins_[slab->bin].empty())
 		nonempty_ &= ~(1ULL << slab->bin);
+	if (slab->bin == 0)
+		empty_low_ = min(empty_low_, lengths_[0]);
 }
 
 inline void SlabSet::update_cursor()
 {
 	const u64 open = nonempty_ & ~(1ULL << kFullBin);
+	unsigned bin;
 
-	cursor_ = open ? container_of<Slab, &Slab::link>(bins_[highest_bit(open)].next) : nullptr;
+	if (!open) {
+		write_once<Slab *>(cursor_, nullptr);
+		return;
+	}
+	bin = least_first_ ? lowest_bit(open) : highest_bit(open);
+	write_once(cursor_, container_of<Slab, &Slab::link>(bins_[bin].next));
 }
 
 inline void SlabSet::insert(Slab *slab)
