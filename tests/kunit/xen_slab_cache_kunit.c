@@ -1162,6 +1162,7 @@ static void xsc_test_soak_with_hotplug(struct kunit *test)
 	kunit_info(test, "soak: %lld gets in %u ms, %u audits, %u CPU offlines\n",
 		   atomic64_read(&s->gets), soak_ms, audits, offlines);
 	destroy_checked(test, s->cache, &c);
+}
 
 /* Every policy: gets, puts, bulk, a monitor pass, the audit. */
 static void xsc_test_policies(struct kunit *test)
