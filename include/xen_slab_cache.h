@@ -33,6 +33,36 @@ extern "C" {
 struct xen_slab_cache;
 
 /**
+ * enum xen_slab_cache_policy - how a cache orders its slabs and uses magazines
+ * @XEN_SLAB_CACHE_POLICY_DEFAULT: this cache's own: slabs fullest first
+ *	through occupancy bins, empty slabs freed by the monitor or the
+ *	shrinker, a loaded and a previous magazine per CPU in front of a depot,
+ *	idle magazines returned by the monitor.
+ * @XEN_SLAB_CACHE_POLICY_2019: the original's policy of 2019: slabs fullest
+ *	first with a cursor, empty slabs freed only by a monitor pass; one
+ *	6-slot magazine per CPU, no previous magazine, no depot; magazines are
+ *	never drained (except when a CPU dies and at destroy); every get and
+ *	put updates one shared counter; no reaction to memory pressure.
+ * @XEN_SLAB_CACHE_POLICY_PRE2019: the original's policy before 2019: slabs
+ *	least occupied first, and a slab is freed the moment it empties (above
+ *	the reservation), by the put that empties it, so that destructors run
+ *	in the context of that put; otherwise as %XEN_SLAB_CACHE_POLICY_2019.
+ * @XEN_SLAB_CACHE_POLICY_NO_MAGAZINES: the default policy with the
+ *	magazines bypassed: every get and put goes to the slab layer (to
+ *	measure that path).
+ *
+ * Construction is lazy under every policy.  The policies other than the
+ * default exist for comparisons (benchmarks); the statistics name a
+ * cache's policy.
+ */
+enum xen_slab_cache_policy {
+	XEN_SLAB_CACHE_POLICY_DEFAULT = 0,
+	XEN_SLAB_CACHE_POLICY_2019,
+	XEN_SLAB_CACHE_POLICY_PRE2019,
+	XEN_SLAB_CACHE_POLICY_NO_MAGAZINES,
+};
+
+/**
  * struct xen_slab_cache_args - how a cache is built
  * @size: object size in bytes, 1 .. %XEN_SLAB_CACHE_MAX_SIZE.
  * @align: object alignment; 0 means 8; otherwise a power of two up to the
@@ -52,6 +82,8 @@ struct xen_slab_cache;
  *	the slab layer.  Give both or neither.
  * @release_lock: see @acquire_lock.
  * @arg: passed to every callback.
+ * @policy: an &enum xen_slab_cache_policy; 0 (the default) for this cache's
+ *	own policy.  The others model the original cache for comparisons.
  */
 struct xen_slab_cache_args {
 	size_t size;
@@ -63,6 +95,7 @@ struct xen_slab_cache_args {
 	void (*acquire_lock)(void *arg);
 	void (*release_lock)(void *arg);
 	void *arg;
+	unsigned int policy;
 };
 
 /**
@@ -91,6 +124,7 @@ struct xen_slab_cache_args {
  * @cached: free objects held in per-CPU magazines and the depot (they keep
  *	their slabs busy until a monitor pass, the shrinker or CPU offline
  *	returns them).
+ * @policy: the cache's &enum xen_slab_cache_policy.
  */
 struct xen_slab_cache_stats {
 	u64 count;
@@ -115,6 +149,7 @@ struct xen_slab_cache_stats {
 	u64 depot_empty;
 	u64 bad_puts;
 	u64 cached;
+	u64 policy;
 };
 
 /**
@@ -123,7 +158,8 @@ struct xen_slab_cache_stats {
  * @args: sizes, limits and callbacks; copied, need not outlive the call.
  *
  * Context: process context; may sleep.
- * Return: the cache, ERR_PTR(-EINVAL) for bad arguments or ERR_PTR(-ENOMEM)
+ * Return: the cache, ERR_PTR(-EINVAL) for bad arguments (an unknown policy
+ * among them) or ERR_PTR(-ENOMEM)
  * when the reservation cannot be filled.  Nothing stays allocated on failure.
  */
 struct xen_slab_cache *xen_slab_cache_create(const char *name,

@@ -164,6 +164,11 @@ TEST(Create, RejectsEveryInvalidArgument)
 	a = good;
 	a.release_lock = lock;
 	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a = good;
+	a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES + 1;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
+	a.policy = ~0u;
+	EXPECT_EQ(-XSC_EINVAL, err_of(xen_slab_cache_create("x", &a)));
 	EXPECT_EQ(0, host::live_pages());
 
 	a = good;
@@ -526,9 +531,34 @@ TEST_F(CacheFixture, CallerLockGuardsTheSlabLayerUnlessAlreadyHeld)
 	counters.lock.unlock();
 }
 
-TEST_F(CacheFixture, RandomOperationsKeepEveryInvariant)
+// The same tests under every policy.
+struct PolicyFixture : CacheFixture, ::testing::WithParamInterface<unsigned> {
+	xen_slab_cache_args args(size_t size, unsigned reservation = 0, unsigned cap = 0)
+	{
+		xen_slab_cache_args a = CacheFixture::args(size, reservation, cap);
+
+		a.policy = GetParam();
+		return a;
+	}
+};
+
+std::string policy_name(const ::testing::TestParamInfo<unsigned> &info)
+{
+	static const char *const names[] = { "Default", "P2019", "Pre2019", "NoMagazines" };
+
+	return names[info.param];
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, PolicyFixture,
+			 ::testing::Values(XEN_SLAB_CACHE_POLICY_DEFAULT, XEN_SLAB_CACHE_POLICY_2019,
+					   XEN_SLAB_CACHE_POLICY_PRE2019,
+					   XEN_SLAB_CACHE_POLICY_NO_MAGAZINES),
+			 policy_name);
+
+TEST_P(PolicyFixture, RandomOperationsKeepEveryInvariant)
 {
 	make(args(200, 7, 300));
+	EXPECT_EQ(GetParam(), stats_of(cache).policy);
 	std::mt19937 rng(1234);
 	std::vector<void *> held;
 	for (int step = 0; step < 20000; step++) {
@@ -675,7 +705,7 @@ TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
 	EXPECT_GT(s.get_fast, s.get_slow * 10) << "gets should come from the depot, not the slabs";
 }
 
-TEST_F(CacheFixture, ConcurrentStressBalances)
+TEST_P(PolicyFixture, ConcurrentStressBalances)
 {
 	make(args(96, 10, 0));
 	constexpr unsigned kThreads = kCpus;
@@ -736,6 +766,167 @@ TEST_F(CacheFixture, ConcurrentStressBalances)
 	EXPECT_EQ(0u, s.in_use);
 	EXPECT_EQ(0u, s.bad_puts);
 	EXPECT_EQ(s.get_fast + s.get_slow, s.put_fast + s.put_slow);
+}
+
+// Which slab a get takes from: the fullest that is not full, except under
+// the pre-2019 policy, which takes the least occupied one.
+TEST_P(PolicyFixture, SlabOrderOfGets)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	ASSERT_EQ(4u, stats_of(cache).slabs);
+	// Slab 0 keeps 2 objects busy, slab 2 keeps 7.
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[16] };
+	for (void *p : back) {
+		xen_slab_cache_put(cache, p, false);
+		xsc_cache_cpu_dead(cache, 0);
+	}
+	EXPECT_EQ(4u, stats_of(cache).slabs);
+	EXPECT_EQ(0u, stats_of(cache).cached);
+	ASSERT_EQ(0, xen_slab_cache_audit(cache));
+	void *p = xen_slab_cache_get(cache, false);
+	if (GetParam() == XEN_SLAB_CACHE_POLICY_PRE2019)
+		EXPECT_EQ(v[0], p) << "least occupied slab first";
+	else
+		EXPECT_EQ(v[16], p) << "fullest slab that is not full first";
+	xen_slab_cache_put(cache, p, false);
+	for (unsigned i = 0; i < 32; i++) {
+		if (std::find(back.begin(), back.end(), v[i]) == back.end())
+			xen_slab_cache_put(cache, v[i], false);
+	}
+}
+
+// Pre-2019: the put that empties a slab frees it, destructors and all.
+TEST_F(CacheFixture, Pre2019FreesASlabTheMomentItEmpties)
+{
+	xen_slab_cache_args a = args(512, 8); // reservation: one slab
+	a.policy = XEN_SLAB_CACHE_POLICY_PRE2019;
+	make(a);
+	std::vector<void *> v(24);
+	ASSERT_EQ(24u, xen_slab_cache_get_bulk(cache, v.data(), 24, false));
+	ASSERT_EQ(3u, stats_of(cache).slabs);
+	xsc_cache_cpu_dead(cache, 0);
+	// Slab 1 (v[8..15]): its last put frees it at once.
+	for (unsigned i = 8; i < 16; i++) {
+		xen_slab_cache_put(cache, v[i], false);
+		xsc_cache_cpu_dead(cache, 0); // out of the magazine, into the slab
+	}
+	EXPECT_EQ(2u, stats_of(cache).slabs);
+	EXPECT_EQ(8, counters.dtor.load());
+	EXPECT_EQ(8u, stats_of(cache).dtor_calls);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	// The rest: slab 0 empties too, slab 2 stays as the reservation.
+	xen_slab_cache_put_bulk(cache, v.data(), 8, false);
+	xen_slab_cache_put_bulk(cache, v.data() + 16, 8, false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s = stats_of(cache);
+	EXPECT_EQ(1u, s.slabs);
+	EXPECT_EQ(8u, s.count);
+	EXPECT_EQ(16u, s.dtor_calls);
+	EXPECT_EQ(0u, s.in_use);
+	// Getting them back constructs again.
+	ASSERT_EQ(24u, xen_slab_cache_get_bulk(cache, v.data(), 24, false));
+	EXPECT_EQ(40u, stats_of(cache).ctor_calls);
+	xen_slab_cache_put_bulk(cache, v.data(), 24, false);
+}
+
+// 2019, like ours: an empty slab stays until a monitor pass frees it (down
+// to half the count), and comes back constructed if needed before that.
+TEST_F(CacheFixture, P2019FreesEmptySlabsOnlyAtAMonitorPass)
+{
+	xen_slab_cache_args a = args(512);
+	a.policy = XEN_SLAB_CACHE_POLICY_2019;
+	make(a);
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 32, false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s = stats_of(cache);
+	EXPECT_EQ(4u, s.slabs);
+	EXPECT_EQ(0u, s.dtor_calls);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	EXPECT_EQ(32u, stats_of(cache).ctor_calls) << "no new construction";
+	xen_slab_cache_put_bulk(cache, v.data(), 32, false);
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_trim(cache);
+	s = stats_of(cache);
+	EXPECT_EQ(2u, s.slabs) << "down to half the count";
+	EXPECT_EQ(16u, s.dtor_calls);
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(1u, stats_of(cache).slabs);
+}
+
+// The original's front end: six slots per CPU, no previous magazine, no depot,
+// and neither the monitor nor the shrinker ever drains it.
+TEST_F(CacheFixture, OriginalPoliciesHaveOneSixSlotMagazinePerCpuNeverDrained)
+{
+	const long pages = host::live_pages();
+
+	for (unsigned policy : { XEN_SLAB_CACHE_POLICY_2019, XEN_SLAB_CACHE_POLICY_PRE2019 }) {
+		Counters c;
+		xen_slab_cache_args a = args(64);
+		a.arg = &c;
+		a.policy = policy;
+		xen_slab_cache *x = xen_slab_cache_create("orig", &a);
+		ASSERT_FALSE(is_err(x));
+		std::vector<void *> v(20);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		for (void *p : v)
+			xen_slab_cache_put(x, p, false);
+		auto s = stats_of(x);
+		EXPECT_EQ(6u, s.put_fast) << policy;
+		EXPECT_EQ(14u, s.put_slow);
+		EXPECT_EQ(6u, s.cached);
+		EXPECT_EQ(0u, s.depot_full + s.depot_empty);
+		// Another CPU has its own six slots.
+		host::set_cpu(1);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		EXPECT_EQ(0u, stats_of(x).get_fast - s.get_fast) << "CPU 1's magazine is empty";
+		xen_slab_cache_put_bulk(x, v.data(), 20, false);
+		EXPECT_EQ(12u, stats_of(x).cached);
+		host::set_cpu(0);
+		// Gets on CPU 0: six from the magazine, the rest from the slabs.
+		s = stats_of(x);
+		ASSERT_EQ(20u, xen_slab_cache_get_bulk(x, v.data(), 20, false));
+		EXPECT_EQ(6u, stats_of(x).get_fast - s.get_fast);
+		EXPECT_EQ(14u, stats_of(x).get_slow - s.get_slow);
+		xen_slab_cache_put_bulk(x, v.data(), 20, false);
+		// Monitor passes and the shrinker leave the magazines alone.
+		for (int i = 0; i < 5; i++)
+			xen_slab_cache_trim(x);
+		EXPECT_EQ(0u, xsc_cache_shrink_count(x));
+		EXPECT_EQ(0u, xsc_cache_shrink_scan(x, ~0UL));
+		EXPECT_EQ(12u, stats_of(x).cached);
+		EXPECT_GE(stats_of(x).slabs, 1u);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		// Destroy drains them.
+		xen_slab_cache_destroy(x);
+		EXPECT_EQ(c.ctor.load(), c.dtor.load());
+	}
+	EXPECT_EQ(pages, host::live_pages());
+}
+
+TEST_F(CacheFixture, NoMagazinesSendsEveryGetAndPutToTheSlabs)
+{
+	xen_slab_cache_args a = args(64);
+	a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
+	make(a);
+	std::vector<void *> v(50);
+	ASSERT_EQ(50u, xen_slab_cache_get_bulk(cache, v.data(), 50, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 50, false);
+	void *p = xen_slab_cache_get(cache, false);
+	ASSERT_NE(nullptr, p);
+	xen_slab_cache_put(cache, p, false);
+	// Every double put is caught: nothing sits in a magazine.
+	xen_slab_cache_put(cache, v[7], false);
+	auto s = stats_of(cache);
+	EXPECT_EQ(0u, s.get_fast + s.put_fast);
+	EXPECT_EQ(51u, s.get_slow);
+	EXPECT_EQ(51u, s.put_slow);
+	EXPECT_EQ(0u, s.cached);
+	EXPECT_EQ(1u, s.bad_puts);
+	EXPECT_EQ(static_cast<unsigned long long>(XEN_SLAB_CACHE_POLICY_NO_MAGAZINES), s.policy);
 }
 
 } // namespace

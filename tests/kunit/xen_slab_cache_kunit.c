@@ -466,6 +466,64 @@ static void xsc_test_irq_contexts(struct kunit *test)
 	destroy_checked(test, x->cache, &c);
 }
 
+/* Every policy: gets, puts, bulk, a monitor pass, the audit. */
+static void xsc_test_policies(struct kunit *test)
+{
+	static const unsigned int policies[] = {
+		XEN_SLAB_CACHE_POLICY_DEFAULT, XEN_SLAB_CACHE_POLICY_2019,
+		XEN_SLAB_CACHE_POLICY_PRE2019, XEN_SLAB_CACHE_POLICY_NO_MAGAZINES,
+	};
+	void **objs = kunit_kcalloc(test, 64, sizeof(void *), GFP_KERNEL);
+	struct xen_slab_cache_stats s;
+	unsigned int i, k;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < ARRAY_SIZE(policies); i++) {
+		struct counters c;
+		struct xen_slab_cache_args a = make_args(&c, 512, 8, 0);
+		struct xen_slab_cache *cache;
+
+		a.policy = policies[i];
+		cache = xen_slab_cache_create("kunit-policy", &a);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+		KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(cache, objs, 64, false), 64U);
+		for (k = 0; k < 64; k++)
+			KUNIT_EXPECT_EQ(test, *(u64 *)objs[k], MAGIC);
+		xen_slab_cache_put_bulk(cache, objs, 32, false);
+		for (k = 32; k < 64; k++)
+			xen_slab_cache_put(cache, objs[k], false);
+		for (k = 0; k < 100; k++) {
+			void *obj = xen_slab_cache_get(cache, false);
+
+			KUNIT_ASSERT_NOT_NULL(test, obj);
+			xen_slab_cache_put(cache, obj, false);
+		}
+		KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+		xen_slab_cache_trim(cache);
+		s = stats(cache);
+		KUNIT_EXPECT_EQ(test, s.policy, (u64)policies[i]);
+		KUNIT_EXPECT_EQ(test, s.in_use, 0ULL);
+		KUNIT_EXPECT_EQ(test, s.bad_puts, 0ULL);
+		KUNIT_EXPECT_GE(test, s.count, 8ULL);
+		if (policies[i] == XEN_SLAB_CACHE_POLICY_NO_MAGAZINES)
+			KUNIT_EXPECT_EQ(test, s.get_fast + s.put_fast, 0ULL);
+		if (policies[i] == XEN_SLAB_CACHE_POLICY_2019 ||
+		    policies[i] == XEN_SLAB_CACHE_POLICY_PRE2019) {
+			/* One 6-slot magazine per CPU, no depot. */
+			KUNIT_EXPECT_LE(test, s.cached, 6ULL * nr_cpu_ids);
+			KUNIT_EXPECT_EQ(test, s.depot_full + s.depot_empty, 0ULL);
+		}
+		destroy_checked(test, cache, &c);
+	}
+	{
+		struct counters c;
+		struct xen_slab_cache_args a = make_args(&c, 64, 0, 0);
+
+		a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES + 1;
+		KUNIT_EXPECT_EQ(test, PTR_ERR(xen_slab_cache_create("x", &a)), -EINVAL);
+	}
+}
+
 static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_irq_contexts),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
@@ -477,6 +535,7 @@ static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_caller_lock),
 	KUNIT_CASE(xsc_test_random_with_audit),
 	KUNIT_CASE(xsc_test_concurrent_stress),
+	KUNIT_CASE(xsc_test_policies),
 	{}
 };
 

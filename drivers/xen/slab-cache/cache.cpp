@@ -10,6 +10,9 @@ namespace {
 
 constexpr ulong kDefaultAlign = 8;
 
+// The original's per-CPU magazine (XENBUS_CACHE): six slots.
+constexpr unsigned kOriginalMagazineSlots = 6;
+
 unsigned magazine_capacity_for(ulong stride)
 {
 	if (stride <= 512)
@@ -31,7 +34,8 @@ Cache *Cache::create(const char *name, const xen_slab_cache_args *args, int *err
 	if (!name || !args || args->size == 0 || args->size > XEN_SLAB_CACHE_MAX_SIZE ||
 	    (args->align && (!is_power_of_2(args->align) || args->align > XSC_PAGE_SIZE)) ||
 	    (args->cap && args->reservation > args->cap) ||
-	    !args->acquire_lock != !args->release_lock) {
+	    !args->acquire_lock != !args->release_lock ||
+	    args->policy > XEN_SLAB_CACHE_POLICY_NO_MAGAZINES) {
 		*error = -XSC_EINVAL;
 		return nullptr;
 	}
@@ -62,9 +66,28 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		args_.align = kDefaultAlign;
 	if (!Geometry::compute(args_.size, args_.align, &geometry_))
 		return -XSC_EINVAL;
-	magazine_capacity_ = magazine_capacity_for(geometry_.stride);
-	strict_puts_ = xsc_strict_puts() != 0;
-	slabs_.init(&geometry_);
+	switch (args_.policy) {
+	case XEN_SLAB_CACHE_POLICY_2019:
+	case XEN_SLAB_CACHE_POLICY_PRE2019:
+		mode_ = kSingleMagazine;
+		magazine_capacity_ = kOriginalMagazineSlots;
+		shared_counter_ = true;
+		free_on_empty_ = args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019;
+		break;
+	case XEN_SLAB_CACHE_POLICY_NO_MAGAZINES:
+		mode_ = kBypass;
+		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+		break;
+	default:
+		mode_ = kMagazines;
+		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
+		break;
+	}
+	// Strict puts: every put reaches the slab bitmaps, where a double put
+	// is always seen.
+	if (xsc_strict_puts())
+		mode_ = kBypass;
+	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
 	depot_.lock = xsc_lock_alloc(XSC_LOCK_DEPOT);
@@ -84,8 +107,9 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
-		cc->previous = Magazine::create(magazine_capacity_, 1);
-		if (!cc->loaded || !cc->previous)
+		if (mode_ != kSingleMagazine)
+			cc->previous = Magazine::create(magazine_capacity_, 1);
+		if (!cc->loaded || (mode_ != kSingleMagazine && !cc->previous))
 			return -XSC_ENOMEM;
 	}
 
@@ -210,10 +234,6 @@ bool Cache::push(CpuCache &cc, void *object)
 {
 	Magazine *empty;
 
-	// Strict puts: every put reaches the slab bitmaps, where a double put
-	// is always seen; with the magazines left empty, gets go there too.
-	if (xsc_unlikely(strict_puts_))
-		return false;
 	if (xsc_unlikely(cc.loaded->full())) {
 		if (!cc.previous->count) {
 			swap(cc.loaded, cc.previous);
@@ -271,17 +291,22 @@ Slab *Cache::lookup(void *object, unsigned *slot_out) const
 void *Cache::get(bool locked)
 {
 	unsigned granted;
-	void *object;
+	void *object = nullptr;
 
 	if (args_.cap && !cap_take(1, &granted)) {
 		atomic_add<u64>(get_failures_, 1);
 		return nullptr;
 	}
-	{
+	if (xsc_unlikely(shared_counter_))
+		atomic_add<u64>(shared_in_use_, 1);
+	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		object = pop(cc);
+		if (xsc_likely(mode_ == kMagazines))
+			object = pop(cc);
+		else if (cc.loaded->count)
+			object = cc.loaded->objects()[--cc.loaded->count];
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
 			return object;
@@ -291,21 +316,33 @@ void *Cache::get(bool locked)
 		return object;
 	if (args_.cap)
 		cap_release(1);
+	if (xsc_unlikely(shared_counter_))
+		atomic_add<u64>(shared_in_use_, -1ULL);
 	atomic_add<u64>(get_failures_, 1);
 	return nullptr;
 }
 
 void Cache::put(void *object, bool locked)
 {
-	{
+	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
+		bool pushed;
 
 		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object))) {
 			bad_put(object);
 			return;
 		}
-		if (xsc_likely(push(cc, object))) {
+		if (xsc_unlikely(shared_counter_))
+			atomic_add<u64>(shared_in_use_, -1ULL);
+		if (xsc_likely(mode_ == kMagazines)) {
+			pushed = push(cc, object);
+		} else {
+			pushed = !cc.loaded->full();
+			if (pushed)
+				cc.loaded->objects()[cc.loaded->count++] = object;
+		}
+		if (xsc_likely(pushed)) {
 			owner_add<u64>(cc.put_fast, 1);
 			if (args_.cap)
 				cap_release(1);
@@ -329,11 +366,11 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		atomic_add<u64>(get_failures_, 1);
 		return 0;
 	}
-	{
+	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		while (got < want && load_nonempty(cc)) {
+		while (got < want && (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
 			Magazine *m = cc.loaded;
 			const unsigned take = min(m->count, want - got);
 
@@ -348,6 +385,8 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		got += slab_get(objects + got, want - got, locked);
 	if (args_.cap && got < want)
 		cap_release(want - got);
+	if (shared_counter_ && got)
+		atomic_add<u64>(shared_in_use_, got);
 	if (got < n)
 		atomic_add<u64>(get_failures_, 1);
 	return got;
@@ -357,7 +396,7 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 {
 	unsigned i = 0, accepted = 0;
 
-	{
+	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
@@ -366,8 +405,14 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 				bad_put(objects[i]);
 				continue;
 			}
-			if (!push(cc, objects[i]))
-				break;
+			if (mode_ == kMagazines) {
+				if (!push(cc, objects[i]))
+					break;
+			} else {
+				if (cc.loaded->full())
+					break;
+				cc.loaded->objects()[cc.loaded->count++] = objects[i];
+			}
 			accepted++;
 		}
 		owner_add<u64>(cc.put_fast, accepted);
@@ -380,6 +425,8 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 	}
 	if (args_.cap)
 		cap_release(accepted);
+	if (shared_counter_ && accepted)
+		atomic_add<u64>(shared_in_use_, -static_cast<u64>(accepted));
 }
 
 // --- the slab layer ---------------------------------------------------------
@@ -406,8 +453,10 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 	return k;
 }
 
-// Frees the slot of @object if it is a busy slot of this cache.  Slab lock held.
-bool Cache::release_slot(void *object)
+// Frees the slot of @object if it is a busy slot of this cache.  Slab lock
+// held.  Under the pre-2019 policy a slab that empties is detached at once
+// (above the reservation) and queued on @emptied for free_slabs().
+bool Cache::release_slot(void *object, ListNode *emptied)
 {
 	unsigned slot;
 	Slab *slab = lookup(object, &slot);
@@ -418,7 +467,25 @@ bool Cache::release_slot(void *object)
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);
 	slabs_.rebin(slab);
+	if (xsc_unlikely(free_on_empty_) && !slab->busy &&
+	    count_ >= args_.reservation + geometry_.objects) {
+		slabs_.remove(slab);
+		write_once(count_, count_ - geometry_.objects);
+		write_once(slab_count_, slab_count_ - 1);
+		slab->link.insert_before(emptied);
+	}
 	return true;
+}
+
+// Destructs and frees the detached slabs on @detached.  No lock held.
+void Cache::free_slabs(ListNode *detached)
+{
+	while (!detached->empty()) {
+		Slab *slab = container_of<Slab, &Slab::link>(detached->next);
+
+		slab->link.unlink();
+		free_slab(slab);
+	}
 }
 
 // Runs the constructors that @unconstructed asks for, outside every lock,
@@ -428,6 +495,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 {
 	u64 failed = 0;
 	unsigned kept = 0;
+	ListNode emptied;
 
 	if (!unconstructed)
 		return n;
@@ -441,24 +509,28 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 		}
 	}
 
-	SlabLock lock(*this, locked);
+	emptied.init();
+	{
+		SlabLock lock(*this, locked);
 
-	for (unsigned k = 0; k < n; k++) {
-		void *object = objects[k];
+		for (unsigned k = 0; k < n; k++) {
+			void *object = objects[k];
 
-		if (failed & (1ULL << k)) {
-			release_slot(object);
-			continue;
+			if (failed & (1ULL << k)) {
+				release_slot(object, &emptied);
+				continue;
+			}
+			if (unconstructed & (1ULL << k)) {
+				unsigned slot;
+				Slab *slab = lookup(object, &slot);
+
+				Slab::set(slab->constructed_bits(geometry_), slot);
+				slab->constructed++;
+			}
+			objects[kept++] = object;
 		}
-		if (unconstructed & (1ULL << k)) {
-			unsigned slot;
-			Slab *slab = lookup(object, &slot);
-
-			Slab::set(slab->constructed_bits(geometry_), slot);
-			slab->constructed++;
-		}
-		objects[kept++] = object;
 	}
+	free_slabs(&emptied);
 	return kept;
 }
 
@@ -495,17 +567,20 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 unsigned Cache::slab_put(void **objects, unsigned n, bool locked)
 {
 	unsigned accepted = 0;
+	ListNode emptied;
 
+	emptied.init();
 	{
 		SlabLock lock(*this, locked);
 
 		for (unsigned i = 0; i < n; i++) {
-			if (release_slot(objects[i]))
+			if (release_slot(objects[i], &emptied))
 				accepted++;
 			else
 				atomic_add<u64>(bad_puts_, 1);
 		}
 	}
+	free_slabs(&emptied);
 	if (accepted < n)
 		warn_once(kWarnBadPut, "put of a pointer that is not a busy object of this cache",
 			  static_cast<long>(read_once(bad_puts_)));
@@ -588,11 +663,7 @@ unsigned Cache::free_empty_slabs(u64 keep, ulong limit)
 			freed++;
 		}
 	}
-	while (!detached.empty()) {
-		slab = container_of<Slab, &Slab::link>(detached.next);
-		slab->link.unlink();
-		free_slab(slab);
-	}
+	free_slabs(&detached);
 	return freed;
 }
 
@@ -709,8 +780,11 @@ void Cache::trim()
 	u64 keep;
 
 	xsc_might_sleep();
-	flush_cpus(true);
-	trim_depot(false);
+	// The original's monitor never touches the magazines.
+	if (mode_ != kSingleMagazine) {
+		flush_cpus(true);
+		trim_depot(false);
+	}
 	fill_reservation();
 	keep = read_once(count_) / 2;
 	free_empty_slabs(max<u64>(args_.reservation, keep), ~0UL);
@@ -731,6 +805,9 @@ ulong Cache::shrink_count()
 	ulong depot_objects = 0;
 	u64 count = read_once(count_), spare;
 
+	// The original does not react to memory pressure.
+	if (mode_ == kSingleMagazine)
+		return 0;
 	{
 		LockGuard guard(depot_.lock);
 
@@ -747,6 +824,8 @@ ulong Cache::shrink_scan(ulong nr_to_scan)
 {
 	const ulong slabs = nr_to_scan / geometry_.objects + (nr_to_scan % geometry_.objects != 0);
 
+	if (mode_ == kSingleMagazine)
+		return 0;
 	trim_depot(true);
 	return static_cast<ulong>(free_empty_slabs(args_.reservation, slabs)) * geometry_.objects;
 }
@@ -829,6 +908,7 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	s->dtor_calls = read_once(dtor_calls_);
 	s->get_failures = read_once(get_failures_);
 	s->bad_puts = read_once(bad_puts_);
+	s->policy = args_.policy;
 	{
 		const u64 busy = read_once(busy_);
 

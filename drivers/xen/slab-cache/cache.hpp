@@ -56,6 +56,13 @@ private:
 		unsigned long flags_;
 	};
 
+	// How the per-CPU front end works (fixed at creation).
+	enum Mode : unsigned char {
+		kMagazines,	 // loaded and previous magazine, depot
+		kSingleMagazine, // the original's: one small magazine, no depot
+		kBypass,	 // none: every get and put reaches the slabs
+	};
+
 	Cache() = default;
 	~Cache() = default;
 	int init(const char *name, const xen_slab_cache_args *args);
@@ -71,7 +78,8 @@ private:
 	unsigned slab_get(void **objects, unsigned n, bool locked);
 	unsigned slab_put(void **objects, unsigned n, bool locked);
 	unsigned take_slots(void **objects, unsigned n, u64 *unconstructed);
-	bool release_slot(void *object);
+	bool release_slot(void *object, ListNode *emptied);
+	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
 	Slab *detach_empty_slab(u64 keep);
@@ -102,7 +110,9 @@ private:
 	xen_slab_cache_args args_;
 	Geometry geometry_;
 	unsigned magazine_capacity_;
-	bool strict_puts_; // bypass the magazines (xsc_strict_puts() at creation)
+	Mode mode_;	     // kBypass also under xsc_strict_puts() at creation
+	bool free_on_empty_; // a slab is freed by the put that empties it
+	bool shared_counter_; // every get and put updates shared_in_use_
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
 	void *cpus_memory_;
@@ -123,6 +133,12 @@ private:
 	u64 bad_puts_;
 	u64 in_use_max_;
 	unsigned warned_;
+
+	char pad2_[XSC_CACHE_LINE];
+
+	// The original's one counter that every get and put of every CPU
+	// updates atomically (modelled for its cost under its policies).
+	u64 shared_in_use_;
 
 	char pad1_[XSC_CACHE_LINE];
 

@@ -158,6 +158,13 @@ static int xsc_cpu_dead(unsigned int cpu)
 	return 0;
 }
 
+static const char *const xsc_policy_names[] = {
+	[XEN_SLAB_CACHE_POLICY_DEFAULT] = "default",
+	[XEN_SLAB_CACHE_POLICY_2019] = "2019",
+	[XEN_SLAB_CACHE_POLICY_PRE2019] = "pre-2019",
+	[XEN_SLAB_CACHE_POLICY_NO_MAGAZINES] = "no-magazines",
+};
+
 static int xsc_caches_show(struct seq_file *m, void *unused)
 {
 	struct xen_slab_cache_stats s;
@@ -167,12 +174,13 @@ static int xsc_caches_show(struct seq_file *m, void *unused)
 	list_for_each_entry(entry, &xsc_caches, node) {
 		xen_slab_cache_get_stats(entry->cache, &s);
 		seq_printf(m,
-			   "%s: Count = %llu, Reservation = %llu, Objects = %llu / %llu, Slabs = %llu / %llu, Cap = %llu, Pages = %llu, Slab = %llu x order %llu, Ctor = %llu (%llu failed), Dtor = %llu, Get = %llu fast / %llu slow (%llu failed), Put = %llu fast / %llu slow (%llu refused), Depot = %llu full / %llu empty, Cached = %llu\n",
+			   "%s: Count = %llu, Reservation = %llu, Objects = %llu / %llu, Slabs = %llu / %llu, Cap = %llu, Pages = %llu, Slab = %llu x order %llu, Ctor = %llu (%llu failed), Dtor = %llu, Get = %llu fast / %llu slow (%llu failed), Put = %llu fast / %llu slow (%llu refused), Depot = %llu full / %llu empty, Cached = %llu, Policy = %s\n",
 			   xsc_cache_name(entry->cache), s.count, s.reservation, s.in_use,
 			   s.in_use_max, s.slabs, s.slabs_max, s.cap, s.pages, s.slab_objects,
 			   s.slab_order, s.ctor_calls, s.ctor_failures, s.dtor_calls, s.get_fast,
 			   s.get_slow, s.get_failures, s.put_fast, s.put_slow, s.bad_puts,
-			   s.depot_full, s.depot_empty, s.cached);
+			   s.depot_full, s.depot_empty, s.cached,
+			   s.policy < ARRAY_SIZE(xsc_policy_names) ? xsc_policy_names[s.policy] : "?");
 	}
 	mutex_unlock(&xsc_caches_lock);
 	return 0;

@@ -105,12 +105,16 @@ struct Slab {
 // The cursor is the first slab of that order that is not full: the head of
 // the highest non-empty bin below kFullBin.  Moving a slab between bins is
 // O(1), so keeping the order costs no walk.
+//
+// With least_first (the original's policy before 2019) the order is the
+// reverse, "least occupied first", and the cursor is the head of the lowest
+// non-empty bin below kFullBin.
 class SlabSet {
 public:
 	static constexpr unsigned kBins = 64;
 	static constexpr unsigned kFullBin = kBins - 1;
 
-	void init(const Geometry *g);
+	void init(const Geometry *g, bool least_first = false);
 
 	unsigned bin_of(unsigned busy) const
 	{
@@ -139,7 +143,9 @@ public:
 
 	template <typename Fn> void for_each_in_order(Fn fn)
 	{
-		for (unsigned bin = kBins; bin-- > 0;) {
+		for (unsigned i = 0; i < kBins; i++) {
+			const unsigned bin = least_first_ ? i : kBins - 1 - i;
+
 			for (ListNode *n = bins_[bin].next; n != &bins_[bin]; n = n->next)
 				fn(container_of<Slab, &Slab::link>(n), bin);
 		}
@@ -163,6 +169,7 @@ private:
 	unsigned lengths_[kBins];
 	u64 nonempty_; // bit b: bins_[b] is not empty
 	Slab *cursor_;
+	bool least_first_;
 };
 
 inline bool Geometry::compute(ulong size, ulong align, Geometry *g)
@@ -208,9 +215,10 @@ inline long Slab::find_free(const Geometry &g)
 	return any;
 }
 
-inline void SlabSet::init(const Geometry *g)
+inline void SlabSet::init(const Geometry *g, bool least_first)
 {
 	geometry_ = g;
+	least_first_ = least_first;
 	for (unsigned b = 0; b < kBins; b++) {
 		bins_[b].init();
 		lengths_[b] = 0;
@@ -238,8 +246,14 @@ inline void SlabSet::unlink(Slab *slab)
 inline void SlabSet::update_cursor()
 {
 	const u64 open = nonempty_ & ~(1ULL << kFullBin);
+	unsigned bin;
 
-	cursor_ = open ? container_of<Slab, &Slab::link>(bins_[highest_bit(open)].next) : nullptr;
+	if (!open) {
+		cursor_ = nullptr;
+		return;
+	}
+	bin = least_first_ ? lowest_bit(open) : highest_bit(open);
+	cursor_ = container_of<Slab, &Slab::link>(bins_[bin].next);
 }
 
 inline void SlabSet::insert(Slab *slab)
