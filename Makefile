@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # xen-slab-cache.  `make` builds the modules against KDIR; `make check` runs
-# every test; `make demo` boots Xen in QEMU and shows a cache at work.
+# every test; `make demo` boots Xen in QEMU and shows a cache at work;
+# `make bench` prints the benchmark tables (docs/performance.md).
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean install load unload check demo host-test
+.PHONY: all modules clean install load unload check demo host-test bench
 
 all: modules
 
@@ -34,3 +35,9 @@ check:
 
 demo:
 	bash scripts/demo.sh
+
+# The in-kernel benchmark on a plain guest and a Xen PV dom0, then the host
+# benchmarks of the core when this Makefile has them.
+bench:
+	bash scripts/bench.sh $(BENCH_ARGS)
+	@if grep -q '^bench-host:' $(firstword $(MAKEFILE_LIST)); then $(MAKE) bench-host; fi

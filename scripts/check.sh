@@ -31,7 +31,7 @@ step() {
 copy_tree() {
 	rm -rf "$1"
 	mkdir -p "$1"
-	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/kunit tests/smoke \
+	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke \
 		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd') | tar -xf - -C "$1"
 }
 
@@ -95,6 +95,7 @@ build_debian() {
 		echo "ok build/no-warnings"
 	fi
 	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
+	check_ko "$dir/tests/bench/xsc_bench.ko"
 }
 
 kunit_tests() {

@@ -3,8 +3,14 @@
  * xsc_bench: times xen_slab_cache side by side with the kernel's own
  * allocators in one boot and prints one table per object size.
  *
- * Every allocator gets the same object size and a constructor (where it has
- * one) and runs the same workloads:
+ * Columns: xen_slab_cache under its own policy ("xsc"), with its magazines
+ * bypassed ("xsc-nomag": the slab path) and under the original's 2019 policy
+ * ("xsc-2019": one 6-slot magazine per CPU, no depot); kmem_cache_alloc/free
+ * (bulk forms for the bulk workloads); mempool_alloc/free over that
+ * kmem_cache; and for page-sized objects page_pool (no device, no DMA
+ * mapping) and alloc_page/__free_page.  Every allocator gets the same object
+ * size and a constructor (where it has one: alloc_page has none) and runs
+ * the same workloads:
  *
  *   pair      get + put of one object, one CPU (the magazine-hit path);
  *   bulk16    get 16 objects, put them back (bulk API where there is one,
@@ -15,7 +21,7 @@
  *             pointers to CPU 1, put there; wall time per object.
  *
  * Each cell runs one unmeasured warm-up sample and @reps measured samples of
- * about @iters objects; it prints the median and the spread (min, max) in
+ * about @iters objects, the allocators taking turns sample by sample; it prints the median and the spread (min, max) in
  * ns per object, and the ratio of the median to xen_slab_cache's.  The
  * single-CPU samples run in a kthread bound to CPU 0 with preemption off
  * (bottom halves off for page_pool, whose fast path requires it), so that
@@ -51,6 +57,7 @@ module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "Objects per sample (default 20000)");
 
 #define MAX_REPS 63
+#define MAX_ALLOCS 8
 static unsigned int reps = 11;
 module_param(reps, uint, 0444);
 MODULE_PARM_DESC(reps, "Measured samples per cell, 5 .. 63 (default 11)");
@@ -604,44 +611,64 @@ static void print_xsc_paths(struct bench_alloc *a, enum workload w,
 		s.put_slow - before->put_slow, s.slabs, s.depot_full, s.depot_empty);
 }
 
-static void run_cell(struct bench_alloc *a, enum workload w, void **objs, unsigned int deep,
-		     struct bench_pc *pc)
+/*
+ * Runs workload @w on every allocator, round robin: sample i of every
+ * allocator runs before sample i + 1 of any, so that a change of background
+ * load (these guests share their host) spreads over all columns instead of
+ * skewing one.  Round 0 is a warm-up and is not counted.
+ */
+static void run_workload(struct bench_alloc *allocs, unsigned int nr, enum workload w,
+			 void **objs, unsigned int deep, struct bench_pc *pc)
 {
-	static u64 samples[MAX_REPS]; /* one benchmark thread */
-	struct bench_result *r = &a->res[w];
-	struct xen_slab_cache_stats before;
+	/* One benchmark thread. */
+	static struct xen_slab_cache_stats before[MAX_ALLOCS];
+	static u64 samples[MAX_ALLOCS][MAX_REPS];
 	unsigned long ops;
-	unsigned int i;
+	unsigned int i, k;
 	u64 ns;
 
-	r->valid = false;
-	a->failed = false;
-	if (a->xsc)
-		xen_slab_cache_get_stats(a->xsc, &before);
-	for (i = 0; i <= reps; i++) {
-		ns = run_sample(a, w, objs, deep, pc, &ops);
-		if (a->failed || !ops) {
-			pr_info("XSC-BENCH: failed alloc=%s workload=%s (allocation failed or timed out)\n",
-				a->name, workload_names[w]);
-			return;
-		}
-		/* Sample 0 is the warm-up. */
-		if (i)
-			samples[i - 1] = div64_u64(ns * 10, ops);
-		cond_resched();
+	for (k = 0; k < nr; k++) {
+		allocs[k].res[w].valid = false;
+		allocs[k].failed = false;
+		if (allocs[k].xsc)
+			xen_slab_cache_get_stats(allocs[k].xsc, &before[k]);
 	}
-	sort(samples, reps, sizeof(samples[0]), cmp_u64, NULL);
-	r->median = reps & 1 ? samples[reps / 2] : (samples[reps / 2 - 1] + samples[reps / 2]) / 2;
-	r->min = samples[0];
-	r->max = samples[reps - 1];
-	r->valid = true;
-	if (a->xsc)
-		print_xsc_paths(a, w, &before);
+	for (i = 0; i <= reps; i++) {
+		for (k = 0; k < nr; k++) {
+			struct bench_alloc *a = &allocs[k];
+
+			if (a->failed)
+				continue;
+			ns = run_sample(a, w, objs, deep, pc, &ops);
+			if (a->failed || !ops) {
+				a->failed = true;
+				pr_info("XSC-BENCH: failed alloc=%s workload=%s (allocation failed or timed out)\n",
+					a->name, workload_names[w]);
+				continue;
+			}
+			if (i)
+				samples[k][i - 1] = div64_u64(ns * 10, ops);
+			cond_resched();
+		}
+	}
+	for (k = 0; k < nr; k++) {
+		struct bench_alloc *a = &allocs[k];
+		struct bench_result *r = &a->res[w];
+		u64 *v = samples[k];
+
+		if (a->failed)
+			continue;
+		sort(v, reps, sizeof(*v), cmp_u64, NULL);
+		r->median = reps & 1 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
+		r->min = v[0];
+		r->max = v[reps - 1];
+		r->valid = true;
+		if (a->xsc)
+			print_xsc_paths(a, w, &before[k]);
+	}
 }
 
 /* --- setup and output -------------------------------------------------------- */
-
-#define MAX_ALLOCS 8
 
 struct bench_size {
 	size_t size;
@@ -660,14 +687,27 @@ static struct bench_alloc *add_alloc(struct bench_size *bs, const char *name,
 	return a;
 }
 
-static struct xen_slab_cache *create_xsc(const char *name, struct bench_size *bs)
+static struct xen_slab_cache *create_xsc(const char *name, struct bench_size *bs,
+					 unsigned int policy)
 {
 	struct xen_slab_cache_args args = {
 		.size = bs->size, .align = bs->align, .ctor = xsc_bench_ctor,
+		.policy = policy,
 	};
 
 	return xen_slab_cache_create(name, &args);
 }
+
+/* xen_slab_cache under its own policy first: the other columns are relative to it. */
+static const struct {
+	const char *column, *small, *page;
+	unsigned int policy;
+} xsc_columns[] = {
+	{ "xsc", "xsc-bench-small", "xsc-bench-page", XEN_SLAB_CACHE_POLICY_DEFAULT },
+	{ "xsc-nomag", "xsc-bench-small-nomag", "xsc-bench-page-nomag",
+	  XEN_SLAB_CACHE_POLICY_NO_MAGAZINES },
+	{ "xsc-2019", "xsc-bench-small-2019", "xsc-bench-page-2019", XEN_SLAB_CACHE_POLICY_2019 },
+};
 
 static int setup_size(struct bench_size *bs)
 {
@@ -680,11 +720,15 @@ static int setup_size(struct bench_size *bs)
 #endif
 	struct bench_alloc *a;
 	struct kmem_cache *kc;
+	unsigned int i;
 
-	a = add_alloc(bs, "xsc", &xsc_fns);
-	a->xsc = create_xsc(bs->size == PAGE_SIZE ? "xsc-bench-page" : "xsc-bench-small", bs);
-	if (IS_ERR(a->xsc))
-		return PTR_ERR(a->xsc);
+	for (i = 0; i < ARRAY_SIZE(xsc_columns); i++) {
+		a = add_alloc(bs, xsc_columns[i].column, &xsc_fns);
+		a->xsc = create_xsc(bs->size == PAGE_SIZE ? xsc_columns[i].page : xsc_columns[i].small,
+				    bs, xsc_columns[i].policy);
+		if (IS_ERR(a->xsc))
+			return PTR_ERR(a->xsc);
+	}
 
 	kc = kmem_cache_create(bs->size == PAGE_SIZE ? "xsc_bench_page" : "xsc_bench_small", bs->size, bs->align, 0, kmem_bench_ctor);
 	if (!kc)
@@ -805,7 +849,7 @@ static void print_size(struct bench_size *bs, const char *hv)
 static int run_size(size_t size, size_t align, const char *hv, void **objs, struct bench_pc *pc)
 {
 	struct bench_size *bs;
-	unsigned int i, w, deep;
+	unsigned int w, deep;
 	int ret;
 
 	bs = kzalloc(sizeof(*bs), GFP_KERNEL);
@@ -824,8 +868,7 @@ static int run_size(size_t size, size_t align, const char *hv, void **objs, stru
 	for (w = 0; w < NR_WORKLOADS; w++) {
 		if (w == W_PC && num_online_cpus() < 2)
 			continue;
-		for (i = 0; i < bs->nr; i++)
-			run_cell(&bs->allocs[i], w, objs, deep, pc);
+		run_workload(bs->allocs, bs->nr, w, objs, deep, pc);
 	}
 	print_size(bs, hv);
 out:
