@@ -18,6 +18,8 @@ BEGIN = re.compile(r'XSC-BENCH: begin (.*)$')
 END = re.compile(r'XSC-BENCH: end guest=\S+ status=(-?\d+)')
 SIZE = re.compile(r'XSC-BENCH: size=(\d+) ')
 PATHS = re.compile(r'XSC-BENCH: paths (.*)$')
+COMPONENT = re.compile(r'XSC-BENCH: component (.*)$')
+LEVELS = re.compile(r'XSC-BENCH: components (.*)$')
 STAMP = re.compile(r'^\[\s*\d+\.\d+\]\s*')
 
 WORKLOADS = ['pair', 'bulk16', 'bulk64', 'deep', 'prodcons']
@@ -30,6 +32,7 @@ def kv(text):
 
 def parse(path):
     rows, paths, begin, status, size = {}, [], {}, None, None
+    comps = {}
     with open(path, 'rb') as f:
         for raw in f.read().decode('utf-8', 'replace').splitlines():
             line = STAMP.sub('', raw.replace('\r', ''))
@@ -46,9 +49,17 @@ def parse(path):
             m = PATHS.search(line)
             if m:
                 paths.append((size, kv(m.group(1))))
+            m = COMPONENT.search(line)
+            if m:
+                c = kv(m.group(1))
+                comps[c['name']] = c
+            m = LEVELS.search(line)
+            if m:
+                begin.update(kv(m.group(1)))
             m = END.search(line)
             if m:
                 status = int(m.group(1))
+    begin['components'] = comps
     return rows, paths, begin, status
 
 
@@ -75,7 +86,7 @@ def main():
             guests.append((name, *parse(path)))
         except OSError as e:
             print(f'# {name}: {e}')
-            guests.append((name, {}, [], {}, None))
+            guests.append((name, {}, [], {'components': {}}, None))
     bad = False
     for name, rows, _, begin, status in guests:
         if status != 0:
@@ -99,6 +110,24 @@ def main():
                 if all(c is None for c in cells):
                     continue
                 print(f'{w:<9} {a:<11}' + ''.join(f' | {cell(c):<{width}}' for c in cells))
+
+    print()
+    print('== building blocks of a get+put pair: ns per operation, median [min..max]')
+    width2 = 24
+    print(f"{'operation':<22}" + ''.join(f' | {g[0]:<{width2}}' for g in guests))
+    names = []
+    for g in guests:
+        names += [n for n in g[3]['components'] if n not in names]
+    for n in names:
+        cells = []
+        for g in guests:
+            c = g[3]['components'].get(n)
+            cells.append(f"{c['median_ns']} [{c['min_ns']}..{c['max_ns']}]" if c else '-')
+        print(f'{n:<22}' + ''.join(f' | {c:<{width2}}' for c in cells))
+    for g in guests:
+        if 'xarray_levels_directmap_key' in g[3]:
+            print(f"# {g[0]}: the xarray walks {g[3]['xarray_levels_directmap_key']} levels to a"
+                  f" direct-map page key, {g[3]['xarray_levels_small_key']} to key 1")
 
     print()
     print('== targets (measured on the medians of each boot)')

@@ -47,6 +47,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/xarray.h>
 #include <net/page_pool.h>
 #include <xen/xen.h>
 
@@ -485,6 +486,16 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts @v and fills @r with its median and spread. */
+static void summarize(u64 *v, unsigned int n, struct bench_result *r)
+{
+	sort(v, n, sizeof(*v), cmp_u64, NULL);
+	r->median = n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	r->min = v[0];
+	r->max = v[n - 1];
+	r->valid = true;
+}
+
 static int pc_consumer_fn(void *data)
 {
 	struct bench_pc *pc = data;
@@ -654,15 +665,10 @@ static void run_workload(struct bench_alloc *allocs, unsigned int nr, enum workl
 	for (k = 0; k < nr; k++) {
 		struct bench_alloc *a = &allocs[k];
 		struct bench_result *r = &a->res[w];
-		u64 *v = samples[k];
 
 		if (a->failed)
 			continue;
-		sort(v, reps, sizeof(*v), cmp_u64, NULL);
-		r->median = reps & 1 ? v[reps / 2] : (v[reps / 2 - 1] + v[reps / 2]) / 2;
-		r->min = v[0];
-		r->max = v[reps - 1];
-		r->valid = true;
+		summarize(samples[k], reps, r);
 		if (a->xsc)
 			print_xsc_paths(a, w, &before[k]);
 	}
@@ -877,6 +883,121 @@ out:
 	return ret;
 }
 
+/* --- building blocks of the fast paths ---------------------------------------- */
+
+/*
+ * The costs that a get+put pair is made of, timed the same way (median and
+ * spread of @reps samples of @iters operations): interrupt control (a
+ * paravirt call in a Xen PV domain), preemption control, the xarray lookup
+ * that finds an object's slab at a direct-map key (as xen_slab_cache keys
+ * it) and at a small key, and the page lookup that SLUB uses instead.
+ */
+enum component { C_IRQ, C_PREEMPT, C_XA_DIRECT, C_XA_SMALL, C_VIRT_TO_PAGE, NR_COMPONENTS };
+
+static const char *const component_names[NR_COMPONENTS] = {
+	[C_IRQ] = "irq_save_restore", [C_PREEMPT] = "preempt_off_on",
+	[C_XA_DIRECT] = "xa_load_directmap_key", [C_XA_SMALL] = "xa_load_small_key",
+	[C_VIRT_TO_PAGE] = "virt_to_head_page",
+};
+
+static void *component_sink;
+
+static u64 time_component(enum component c, struct xarray *direct, unsigned long key,
+			  struct xarray *small, void *obj, unsigned int n)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned long flags;
+	unsigned int i;
+	void *p = NULL;
+
+	switch (c) {
+	case C_IRQ:
+		for (i = 0; i < n; i++) {
+			local_irq_save(flags);
+			local_irq_restore(flags);
+		}
+		break;
+	case C_PREEMPT:
+		for (i = 0; i < n; i++) {
+			preempt_disable();
+			preempt_enable();
+		}
+		break;
+	case C_XA_DIRECT:
+		for (i = 0; i < n; i++)
+			p = xa_load(direct, key);
+		break;
+	case C_XA_SMALL:
+		for (i = 0; i < n; i++)
+			p = xa_load(small, 1);
+		break;
+	case C_VIRT_TO_PAGE:
+		for (i = 0; i < n; i++) {
+			void *o = obj;
+
+			OPTIMIZER_HIDE_VAR(o);
+			p = virt_to_head_page(o);
+		}
+		break;
+	default:
+		break;
+	}
+	WRITE_ONCE(component_sink, p);
+	return ktime_get_ns() - t0;
+}
+
+/* Levels an xarray lookup walks from the head to an entry. */
+static unsigned int xa_height(struct xarray *xa)
+{
+	void *head = xa_head(xa);
+
+	return xa_is_node(head) ? xa_to_node(head)->shift / XA_CHUNK_SHIFT + 1 : 0;
+}
+
+static int run_components(const char *hv)
+{
+	static u64 samples[MAX_REPS]; /* one benchmark thread */
+	struct xarray direct, small;
+	struct bench_result r;
+	unsigned long key;
+	unsigned int c, i;
+	struct page *page;
+	void *obj;
+	int ret;
+
+	page = alloc_page(GFP_KERNEL);
+	if (!page)
+		return -ENOMEM;
+	obj = page_address(page);
+	key = (unsigned long)obj >> PAGE_SHIFT;
+	xa_init(&direct);
+	xa_init(&small);
+	ret = xa_err(xa_store(&direct, key, obj, GFP_KERNEL));
+	if (!ret)
+		ret = xa_err(xa_store(&small, 1, obj, GFP_KERNEL));
+	if (ret)
+		goto out;
+	pr_info("XSC-BENCH: components guest=%s xarray_levels_directmap_key=%u xarray_levels_small_key=%u\n",
+		hv, xa_height(&direct), xa_height(&small));
+	for (c = 0; c < NR_COMPONENTS; c++) {
+		for (i = 0; i <= reps; i++) {
+			u64 ns = time_component(c, &direct, key, &small, obj, iters);
+
+			if (i)
+				samples[i - 1] = div64_u64(ns * 10, iters);
+			cond_resched();
+		}
+		summarize(samples, reps, &r);
+		pr_info("XSC-BENCH: component guest=%s name=%s median_ns=%llu.%u min_ns=%llu.%u max_ns=%llu.%u\n",
+			hv, component_names[c], DECI(r.median), DECI(r.min), DECI(r.max));
+	}
+out:
+	xa_destroy(&direct);
+	xa_destroy(&small);
+	__free_page(page);
+	return ret;
+}
+
 static DECLARE_COMPLETION(bench_done);
 static int bench_status;
 
@@ -893,7 +1014,9 @@ static int bench_fn(void *unused)
 		goto out;
 	pr_info("XSC-BENCH: begin guest=%s cpus=%u iters=%u reps=%u deep_objects=%u pc_objects=%u\n",
 		hv, num_online_cpus(), iters, reps, deep_objects, pc_objects);
-	ret = run_size(256, 0, hv, objs, pc);
+	ret = run_components(hv);
+	if (!ret)
+		ret = run_size(256, 0, hv, objs, pc);
 	if (!ret)
 		ret = run_size(PAGE_SIZE, PAGE_SIZE, hv, objs, pc);
 	pr_info("XSC-BENCH: end guest=%s status=%d\n", hv, ret);
