@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// Runs one operation N times, for instruction counts under
+// valgrind --tool=callgrind: the difference between two runs with different
+// N, divided by the difference in objects, is the cost per object without
+// any setup (scripts/bench-host.sh does that).
+//
+// Usage: callgrind_ops MODE N
+//   pair, pair-2019, slab-pair: N get+put pairs (magazine hit under the
+//     default and the 2019 policy; the slab path under POLICY_NO_MAGAZINES);
+//   bulk16, bulk64, slab-bulk16, slab-bulk64: N bulk gets and puts of 16 or
+//     64 objects.
+#include "ops.hpp"
+
+int main(int argc, char **argv)
+{
+	void *objects[64];
+	unsigned n = 0, policy = XEN_SLAB_CACHE_POLICY_DEFAULT;
+	bool is_pair = false;
+	const char *mode;
+	long iterations;
+	xen_slab_cache *c;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s MODE N\n", argv[0]);
+		return 2;
+	}
+	mode = argv[1];
+	iterations = atol(argv[2]);
+	if (!strncmp(mode, "slab-", 5)) {
+		policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
+		mode += 5;
+	}
+	if (!strcmp(mode, "pair")) {
+		is_pair = true;
+	} else if (!strcmp(mode, "pair-2019")) {
+		is_pair = true;
+		policy = XEN_SLAB_CACHE_POLICY_2019;
+	} else if (!strcmp(mode, "bulk16")) {
+		n = 16;
+	} else if (!strcmp(mode, "bulk64")) {
+		n = 64;
+	} else {
+		fprintf(stderr, "unknown mode %s\n", argv[1]);
+		return 2;
+	}
+
+	bench::set_nr_cpus(1);
+	bench::set_cpu(0);
+	c = bench::make_cache(policy);
+	// Construct the objects and load the magazines before counting.
+	if (is_pair)
+		bench::pair(c);
+	else
+		bench::bulk(c, objects, n);
+	for (long i = 0; i < iterations; i++) {
+		if (is_pair)
+			bench::pair(c);
+		else
+			bench::bulk(c, objects, n);
+	}
+	xen_slab_cache_destroy(c);
+	bench::quiesce();
+	return 0;
+}

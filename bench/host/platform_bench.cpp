@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// A cheap platform of xsc_platform.h for host benchmarks of the allocator
+// core.  Each thread is one "CPU" (bench::set_cpu); as nothing can interrupt
+// a thread on its own CPU, a CPU section only reports the CPU: enter and
+// exit are out-of-line calls that do no more than that (see
+// docs/performance.md for their instruction counts).  Locks are test-and-set
+// spinlocks; the slab index is a hash map under such a lock.  Metadata
+// freed "after a grace period" is kept until bench::quiesce(), which the
+// benchmarks call when no get or put is running.  xsc_run_on_cpu() runs the
+// function on the calling thread: benchmarks run monitor passes only while
+// no other thread uses the cache.
+#include "platform_bench.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+thread_local unsigned current_cpu = 0;
+unsigned nr_cpus = 2;
+std::atomic<long> pages_live{ 0 };
+std::atomic<long> warnings{ 0 };
+std::mutex deferred_mutex;
+std::vector<void *> deferred;
+
+class SpinLock {
+public:
+	void lock()
+	{
+		while (flag_.exchange(true, std::memory_order_acquire))
+			while (flag_.load(std::memory_order_relaxed))
+				__builtin_ia32_pause();
+	}
+
+	void unlock()
+	{
+		flag_.store(false, std::memory_order_release);
+	}
+
+private:
+	std::atomic<bool> flag_{ false };
+};
+
+} // namespace
+
+struct xsc_lock {
+	SpinLock lock;
+};
+
+struct xsc_index {
+	SpinLock lock;
+	std::unordered_map<unsigned long, void *> map;
+};
+
+namespace bench {
+
+void set_nr_cpus(unsigned n)
+{
+	nr_cpus = n;
+}
+
+void set_cpu(unsigned cpu)
+{
+	current_cpu = cpu;
+}
+
+long live_pages()
+{
+	return pages_live.load();
+}
+
+long warning_count()
+{
+	return warnings.load();
+}
+
+void quiesce()
+{
+	std::lock_guard<std::mutex> g(deferred_mutex);
+
+	for (void *p : deferred)
+		free(p);
+	deferred.clear();
+}
+
+} // namespace bench
+
+extern "C" {
+
+void *xsc_pages_alloc(unsigned int order, int)
+{
+	const size_t bytes = XSC_PAGE_SIZE << order;
+	void *p = aligned_alloc(bytes, bytes);
+
+	if (p)
+		pages_live += 1L << order;
+	return p;
+}
+
+void xsc_pages_free(void *addr, unsigned int order)
+{
+	pages_live -= 1L << order;
+	free(addr);
+}
+
+void *xsc_meta_alloc(unsigned long size, int)
+{
+	return calloc(1, size);
+}
+
+void xsc_meta_free(void *ptr)
+{
+	free(ptr);
+}
+
+void xsc_meta_free_deferred(void *ptr)
+{
+	std::lock_guard<std::mutex> g(deferred_mutex);
+
+	deferred.push_back(ptr);
+}
+
+void xsc_meta_leak(void *)
+{
+}
+
+unsigned int xsc_nr_cpu_ids(void)
+{
+	return nr_cpus;
+}
+
+unsigned long xsc_cpu_enter(unsigned int *cpu)
+{
+	*cpu = current_cpu;
+	return 0;
+}
+
+void xsc_cpu_exit(unsigned long)
+{
+}
+
+struct xsc_lock *xsc_lock_alloc(enum xsc_lock_kind)
+{
+	return new xsc_lock;
+}
+
+void xsc_lock_free(struct xsc_lock *lock)
+{
+	delete lock;
+}
+
+unsigned long xsc_lock_irqsave(struct xsc_lock *lock)
+{
+	lock->lock.lock();
+	return 0;
+}
+
+void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long)
+{
+	lock->lock.unlock();
+}
+
+struct xsc_index *xsc_index_alloc(void)
+{
+	return new xsc_index;
+}
+
+void xsc_index_free(struct xsc_index *index)
+{
+	delete index;
+}
+
+int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int)
+{
+	index->lock.lock();
+	index->map[key] = value;
+	index->lock.unlock();
+	return 0;
+}
+
+void *xsc_index_load(struct xsc_index *index, unsigned long key)
+{
+	void *value;
+
+	index->lock.lock();
+	auto it = index->map.find(key);
+	value = it == index->map.end() ? nullptr : it->second;
+	index->lock.unlock();
+	return value;
+}
+
+void xsc_index_erase(struct xsc_index *index, unsigned long key)
+{
+	index->lock.lock();
+	index->map.erase(key);
+	index->lock.unlock();
+}
+
+int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
+{
+	const unsigned saved = current_cpu;
+	unsigned ignored;
+	unsigned long flags;
+
+	if (cpu >= nr_cpus)
+		return -6; // -ENXIO
+	current_cpu = cpu;
+	flags = xsc_cpu_enter(&ignored);
+	fn(arg);
+	xsc_cpu_exit(flags);
+	current_cpu = saved;
+	return 0;
+}
+
+void xsc_warn(const char *cache, const char *what, long value)
+{
+	warnings++;
+	fprintf(stderr, "WARNING: xen_slab_cache %s: %s (%ld)\n", cache, what, value);
+}
+
+int xsc_strict_puts(void)
+{
+	return 0;
+}
+
+void xsc_might_sleep(void)
+{
+}
+
+int xsc_registry_add(struct xen_slab_cache *)
+{
+	return 0;
+}
+
+void xsc_registry_remove(struct xen_slab_cache *)
+{
+}
+
+} // extern "C"

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Host benchmarks of the allocator core (`make bench-host`): instructions per
+# operation under callgrind (deterministic), Google Benchmark timings, and
+# the policy comparison with producer/consumer.  Prints tables; never fails
+# for being slow.
+#
+# Usage: scripts/bench-host.sh [--quick]
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/bench-host
+quick=
+min_time=0.5
+if [ "${1:-}" = --quick ]; then
+	quick=--quick
+	min_time=0.05
+fi
+
+make -s -C "$top/bench/host" OUT="$out" >&2
+
+echo "# Host benchmarks of the allocator core"
+echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
+echo "# compiler: $(${CXX:-g++} --version | head -n 1), -O2"
+echo
+
+# ir MODE N [CALLGRIND OPTIONS...]: instructions counted for one run.
+ir() {
+	local mode=$1 n=$2 file
+	shift 2
+	file=$out/callgrind.$mode.$n.$$
+	valgrind --tool=callgrind --callgrind-out-file="$file" "$@" "$out/callgrind_ops" "$mode" "$n" 2>/dev/null
+	sed -n 's/^summary: //p' "$file"
+	rm -f "$file"
+}
+
+# Per object: the difference of two runs, so that setup is not counted.
+n1=1000
+n2=21000
+echo "## Instructions per object (valgrind --tool=callgrind, $n1 and $n2 iterations, difference)"
+echo "## 'platform' is what the benchmark platform's functions (xsc_*) execute, 'core' the rest."
+printf '%-12s %-40s %8s %8s %8s\n' mode what total platform core
+while read -r mode objects what; do
+	a=$(ir "$mode" $n1)
+	b=$(ir "$mode" $n2)
+	pa=$(ir "$mode" $n1 --collect-atstart=no '--toggle-collect=xsc_*')
+	pb=$(ir "$mode" $n2 --collect-atstart=no '--toggle-collect=xsc_*')
+	awk -v m="$mode" -v w="$what" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v k="$objects" \
+		-v d=$((n2 - n1)) 'BEGIN {
+		t = (b - a) / (d * k); p = (pb - pa) / (d * k)
+		printf "%-12s %-40s %8.1f %8.1f %8.1f\n", m, w, t, p, t - p }'
+done <<'LIST'
+pair 1 get+put pair, magazine hit (ours)
+pair-2019 1 get+put pair, magazine hit (2019 policy)
+bulk16 16 bulk get+put of 16, per object
+bulk64 64 bulk get+put of 64, per object
+slab-pair 1 get+put pair, slab path
+slab-bulk16 16 slab path, bulk of 16, per object
+slab-bulk64 64 slab path, bulk of 64, per object
+LIST
+echo
+
+echo "## Google Benchmark (median of 5 repetitions)"
+"$out/bench_core" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+	--benchmark_min_time=$min_time 2>&1 | grep -E '^(Benchmark|-|BM_.*_median|BM_.*_cv)' || true
+echo
+
+"$out/bench_policies" $quick
