@@ -68,7 +68,8 @@ def cell(r):
         return '-'
     if r.get('valid') != '1':
         return 'failed'
-    return f"{r['median_ns']} [{r['min_ns']}..{r['max_ns']}] x{r['ratio_to_xsc']}"
+    d = int(r.get('discarded', '0'))
+    return f"{r['median_ns']} [{r['min_ns']}..{r['max_ns']}] x{r['ratio_to_xsc']}" + (f' d{d}' if d else '')
 
 
 def median(rows, size, w, a):
@@ -102,7 +103,8 @@ def main():
     width = 38
     for size in sizes:
         print()
-        print(f'== {size}-byte objects: ns per object, median [min..max]; xN.NN = median / xsc median, same boot')
+        print(f'== {size}-byte objects: ns per object, median [min..max]; xN.NN = median / xsc median, same boot;'
+              ' dN = N disturbed producer/consumer samples run again')
         print(f"{'workload':<9} {'allocator':<11}" + ''.join(f' | {g[0]:<{width}}' for g in guests))
         for w in WORKLOADS:
             for a in ALLOCS:
