@@ -68,7 +68,7 @@ fi
 
 {
 	echo "# command: $cmdline${args:+ (module arguments: $args)}"
-	echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'), source $(git -C "$top" describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
 	echo "# machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | sort -u | head -n 1)," \
 		"load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# guests: Debian kernel $ver, $(qemu-system-x86_64 --version | head -n 1), TCG, -smp 2;" \

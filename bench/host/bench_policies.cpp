@@ -10,8 +10,12 @@
 //   churn50, churn90  fill to the peak, drop to 50% / 90% of it, then gets
 //                     and puts of random objects, the live count held within
 //                     +-5% of the peak around that level;
-//   burst             churn at 10% of the peak (the reservation), a burst to
-//                     the peak, the burst's objects put back;
+//   burst             churn at 10% of the peak (the reservation) with four
+//                     bursts to the peak, 1.5 monitor periods apart, each
+//                     burst's objects put back in random order; then the
+//                     pages held after the last burst, after one and two
+//                     monitor passes, and after the shrinker run at once
+//                     after a fifth burst;
 //   lifetimes         one get per step, each object put after a random
 //                     lifetime (80% short, mean peak/8 steps; 20% long, mean
 //                     2 x peak steps; about half the peak live).
@@ -75,10 +79,13 @@ struct Result {
 	double slabs = 0;	// mean slabs at the samples
 	double live = 0;	// mean live objects at the samples
 	unsigned long long ctor = 0, dtor = 0;
+	unsigned long long ctor_steady = 0, dtor_steady = 0; // in the sampled half
 	double ns_per_op = 0;
 	// burst only: pages after the drain, after 1 and 2 monitor passes, after the shrinker
 	long burst_pages[4] = { 0, 0, 0, 0 };
 	unsigned long long reservation_pages = 0;
+	unsigned long long floor_pages = 0; // of the slabs holding live objects
+	unsigned long long floor_after_shrink = 0;
 };
 
 // A cache under one workload, with the live objects and the sampling.
@@ -139,6 +146,12 @@ public:
 		held_ = n;
 	}
 
+	// The objects from live index @from on, in random order.
+	void shuffle_from(size_t from)
+	{
+		std::shuffle(live_.begin() + from, live_.end(), rng_);
+	}
+
 	void put_random()
 	{
 		const size_t i = rng_() % live_.size();
@@ -165,7 +178,26 @@ public:
 
 	void start_sampling()
 	{
+		const xen_slab_cache_stats s = stats_of(cache_);
+
 		sampling_ = true;
+		ctor_at_start_ = s.ctor_calls;
+		dtor_at_start_ = s.dtor_calls;
+	}
+
+	// Pages of the slabs that hold live objects (the vector's), at least
+	// the reservation's: what no policy can free.
+	unsigned long long floor_pages(unsigned long long reservation_pages) const
+	{
+		const xen_slab_cache_stats s = stats_of(cache_);
+		std::vector<uintptr_t> keys;
+
+		for (void *p : live_)
+			keys.push_back(reinterpret_cast<uintptr_t>(p) >> (XSC_PAGE_SHIFT + s.slab_order));
+		std::sort(keys.begin(), keys.end());
+		const unsigned long long slabs = std::unique(keys.begin(), keys.end()) - keys.begin();
+
+		return std::max(reservation_pages, slabs << s.slab_order);
 	}
 
 	size_t live() const
@@ -200,6 +232,8 @@ public:
 		}
 		r->ctor = s.ctor_calls;
 		r->dtor = s.dtor_calls;
+		r->ctor_steady = s.ctor_calls - ctor_at_start_;
+		r->dtor_steady = s.dtor_calls - dtor_at_start_;
 	}
 
 	void tick()
@@ -228,6 +262,7 @@ private:
 	bool sampling_ = false;
 	double pages_sum_ = 0, ideal_sum_ = 0, slabs_sum_ = 0, live_sum_ = 0;
 	unsigned samples_ = 0;
+	unsigned long long ctor_at_start_ = 0, dtor_at_start_ = 0;
 };
 
 double seconds_since(Clock::time_point t)
@@ -275,24 +310,43 @@ Result burst(unsigned policy, size_t size)
 		run.start_sampling();
 		for (unsigned long long i = 0; i < steps; i++)
 			run.churn_step(lo, hi);
-		// The burst, then its objects come back, newest first.
-		const size_t before = run.live();
-		while (run.live() < peak)
-			run.get();
-		while (run.live() > before)
-			run.put_at(run.live() - 1);
+		for (int burst = 0; burst < 4; burst++) {
+			const size_t before = run.live();
+
+			if (burst) {
+				for (unsigned i = 0; i < monitor_ops * 3 / 2; i++)
+					run.churn_step(lo, hi);
+			}
+			while (run.live() < peak)
+				run.get();
+			run.shuffle_from(before);
+			while (run.live() > before)
+				run.put_at(run.live() - 1);
+		}
 		r.burst_pages[0] = stats_of(run.cache()).pages;
 		xen_slab_cache_trim(run.cache());
 		r.burst_pages[1] = stats_of(run.cache()).pages;
 		xen_slab_cache_trim(run.cache());
 		r.burst_pages[2] = stats_of(run.cache()).pages;
-		xsc_cache_shrink_scan(run.cache(), ~0UL);
-		r.burst_pages[3] = stats_of(run.cache()).pages;
 		{
 			const xen_slab_cache_stats s = stats_of(run.cache());
 
 			r.reservation_pages = (base + s.slab_objects - 1) / s.slab_objects << s.slab_order;
 		}
+		r.floor_pages = run.floor_pages(r.reservation_pages);
+		// One more burst, and memory pressure right after it.
+		{
+			const size_t before = run.live();
+
+			while (run.live() < peak)
+				run.get();
+			run.shuffle_from(before);
+			while (run.live() > before)
+				run.put_at(run.live() - 1);
+		}
+		xsc_cache_shrink_scan(run.cache(), ~0UL);
+		r.burst_pages[3] = stats_of(run.cache()).pages;
+		r.floor_after_shrink = run.floor_pages(r.reservation_pages);
 		run.finish(&r);
 		r.ns_per_op = seconds_since(t0) * 1e9 / run.ops();
 	}
@@ -421,20 +475,23 @@ int main(int argc, char **argv)
 
 	printf("Policies: peak %u live objects, a monitor pass every %u operations, %u x peak operations per phase\n\n",
 	       peak, monitor_ops, phase_factor);
-	printf("%-10s %5s %-9s %8s %8s %8s %8s %7s %8s %8s %8s\n", "workload", "size", "policy", "live",
-	       "slabs", "pages", "ideal", "p/ideal", "ctor", "dtor", "ns/op");
+	printf("Columns: live objects, slabs, pages held and ideal pages (live x size / page size),\n"
+	       "averaged over the monitor passes of the second half; constructor and destructor\n"
+	       "calls over the whole run and (steady) in the second half; ns per get or put.\n\n");
+	printf("%-10s %5s %-9s %7s %8s %8s %8s %7s %7s %7s %7s %7s %7s\n", "workload", "size", "policy",
+	       "live", "slabs", "pages", "ideal", "p/ideal", "ctor", "dtor", "ctor-s", "dtor-s", "ns/op");
 	struct Summary {
 		const char *workload;
 		size_t size;
 		double ratio[3];
-		unsigned long long ctor[3];
+		unsigned long long ctor[3], ctor_steady[3];
 	};
 	std::vector<Summary> summary;
 	const char *const workloads[] = { "churn50", "churn90", "burst", "lifetimes" };
 
 	for (const char *w : workloads) {
 		for (size_t size : kSizes) {
-			Summary sum{ w, size, {}, {} };
+			Summary sum{ w, size, {}, {}, {} };
 
 			for (unsigned k = 0; k < 3; k++) {
 				const unsigned policy = kPolicies[k];
@@ -450,25 +507,36 @@ int main(int argc, char **argv)
 					r = lifetimes(policy, size);
 				sum.ratio[k] = r.ideal > 0 ? r.pages / r.ideal : 0;
 				sum.ctor[k] = r.ctor;
-				printf("%-10s %5zu %-9s %8.0f %8.1f %8.1f %8.1f %7.3f %8llu %8llu %8.1f\n", w, size,
-				       policy_name(policy), r.live, r.slabs, r.pages, r.ideal, sum.ratio[k], r.ctor,
-				       r.dtor, r.ns_per_op);
+				sum.ctor_steady[k] = r.ctor_steady;
+				printf("%-10s %5zu %-9s %7.0f %8.1f %8.1f %8.1f %7.3f %7llu %7llu %7llu %7llu %7.1f\n",
+				       w, size, policy_name(policy), r.live, r.slabs, r.pages, r.ideal,
+				       sum.ratio[k], r.ctor, r.dtor, r.ctor_steady, r.dtor_steady, r.ns_per_op);
 				if (!strcmp(w, "burst"))
-					printf("%-10s %5s %-9s after the burst: %ld pages, 1 pass %ld, 2 passes %ld, shrinker %ld (reservation %llu pages)\n",
+					printf("%-10s %5s %-9s after the 4th burst: pages %ld, 1 pass %ld, 2 passes %ld (floor %llu); 5th burst, shrinker at once: %ld (floor %llu); reservation %llu\n",
 					       "", "", "", r.burst_pages[0], r.burst_pages[1], r.burst_pages[2],
-					       r.burst_pages[3], r.reservation_pages);
+					       r.floor_pages, r.burst_pages[3], r.floor_after_shrink, r.reservation_pages);
 			}
 			summary.push_back(sum);
 		}
 	}
 
-	printf("\nSummary (pages held / ideal; ctor calls relative to pre-2019):\n");
-	printf("%-10s %5s %9s %9s %9s %12s %12s\n", "workload", "size", "pre-2019", "2019", "ours",
-	       "ctor 2019", "ctor ours");
-	for (const Summary &s : summary)
-		printf("%-10s %5zu %9.3f %9.3f %9.3f %12.3f %12.3f\n", s.workload, s.size, s.ratio[0],
-		       s.ratio[1], s.ratio[2], s.ctor[0] ? double(s.ctor[1]) / s.ctor[0] : 0,
-		       s.ctor[0] ? double(s.ctor[2]) / s.ctor[0] : 0);
+	printf("\nSummary: pages held / ideal; constructor calls relative to pre-2019, whole run and steady half\n");
+	printf("%-10s %5s %9s %9s %9s %10s %10s %10s %10s\n", "workload", "size", "pre-2019", "2019",
+	       "ours", "ctor 2019", "ctor ours", "steady 19", "steady ours");
+	for (const Summary &s : summary) {
+		char c[4][16];
+		const unsigned long long num[4] = { s.ctor[1], s.ctor[2], s.ctor_steady[1], s.ctor_steady[2] };
+		const unsigned long long den[4] = { s.ctor[0], s.ctor[0], s.ctor_steady[0], s.ctor_steady[0] };
+
+		for (unsigned i = 0; i < 4; i++) {
+			if (den[i])
+				snprintf(c[i], sizeof(c[i]), "%.3f", double(num[i]) / den[i]);
+			else
+				snprintf(c[i], sizeof(c[i]), "%s", num[i] ? "inf" : "(0/0)");
+		}
+		printf("%-10s %5zu %9.3f %9.3f %9.3f %10s %10s %10s %10s\n", s.workload, s.size, s.ratio[0],
+		       s.ratio[1], s.ratio[2], c[0], c[1], c[2], c[3]);
+	}
 
 	printf("\nProducer/consumer across two CPUs (threads), %u objects of %zu bytes, median of %u:\n",
 	       pc_objects, bench::kObjectSize, reps);

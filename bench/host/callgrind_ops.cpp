@@ -9,8 +9,25 @@
 //   pair, pair-2019, slab-pair: N get+put pairs (magazine hit under the
 //     default and the 2019 policy; the slab path under POLICY_NO_MAGAZINES);
 //   bulk16, bulk64, slab-bulk16, slab-bulk64: N bulk gets and puts of 16 or
-//     64 objects.
+//     64 objects;
+//   caller: N pairs of calls to functions that return at once: what the
+//     loop and the two calls of a pair cost the caller.
 #include "ops.hpp"
+
+namespace {
+
+__attribute__((noinline)) void *empty_get(xen_slab_cache *c, bool)
+{
+	asm volatile("" : : "r"(c) : "memory");
+	return c;
+}
+
+__attribute__((noinline)) void empty_put(xen_slab_cache *c, void *p, bool)
+{
+	asm volatile("" : : "r"(c), "r"(p) : "memory");
+}
+
+} // namespace
 
 int main(int argc, char **argv)
 {
@@ -30,6 +47,14 @@ int main(int argc, char **argv)
 	if (!strncmp(mode, "slab-", 5)) {
 		policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
 		mode += 5;
+	}
+	if (!strcmp(mode, "caller")) {
+		bench::set_nr_cpus(1);
+		c = bench::make_cache(policy);
+		for (long i = 0; i < iterations; i++)
+			empty_put(c, empty_get(c, false), false);
+		xen_slab_cache_destroy(c);
+		return 0;
 	}
 	if (!strcmp(mode, "pair")) {
 		is_pair = true;

@@ -232,6 +232,20 @@ void xsc_might_sleep(void)
 {
 }
 
+// The API's get and put: the thread is its CPU, so the section is free.
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+{
+	void *object = xsc_cache_get_on_cpu(cache, current_cpu);
+
+	return object ? object : xsc_cache_get_slow(cache, locked);
+}
+
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+{
+	if (!xsc_cache_put_on_cpu(cache, object, current_cpu))
+		xsc_cache_put_slow(cache, object, locked);
+}
+
 int xsc_registry_add(struct xen_slab_cache *)
 {
 	return 0;

@@ -308,26 +308,58 @@ TEST_F(CacheFixture, ReservationIsFilledAndKept)
 	EXPECT_EQ(s.count, s.slabs * s.slab_objects);
 }
 
-TEST_F(CacheFixture, MonitorPassFreesEmptySlabsDownToHalfTheCount)
+// A monitor pass frees the slabs that stayed empty for the whole period
+// since the previous pass (the working set), down to the reservation.
+TEST_F(CacheFixture, MonitorPassFreesSlabsThatStayedEmptyForAPeriod)
 {
-	make(args(1000));
+	make(args(1000)); // 4 per slab
 	std::vector<void *> v(400);
 	ASSERT_EQ(400u, xen_slab_cache_get_bulk(cache, v.data(), 400, false));
 	const auto peak = stats_of(cache);
+	ASSERT_EQ(100u, peak.slabs);
 	xen_slab_cache_put_bulk(cache, v.data(), 400, false);
 	for (unsigned cpu = 0; cpu < kCpus; cpu++)
 		xsc_cache_cpu_dead(cache, cpu);
 	xsc_cache_shrink_scan(cache, 0); // empties the depot, frees nothing
 	xen_slab_cache_trim(cache);
-	auto s = stats_of(cache);
-	EXPECT_GE(s.count, peak.count / 2);
-	EXPECT_LT(s.count, peak.count);
-	// Halving never frees the last slab; the shrinker does.
-	for (int i = 0; i < 20; i++)
-		xen_slab_cache_trim(cache);
-	EXPECT_EQ(1u, stats_of(cache).slabs);
-	EXPECT_EQ(counters.ctor.load() - 4, counters.dtor.load());
+	EXPECT_EQ(peak.count, stats_of(cache).count) << "all were in use during the period";
+	// Ten slabs' worth used during the next period: the other 90 go.
+	ASSERT_EQ(40u, xen_slab_cache_get_bulk(cache, v.data(), 40, false));
+	xen_slab_cache_put_bulk(cache, v.data(), 40, false);
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(10u, stats_of(cache).slabs);
+	EXPECT_EQ(360, counters.dtor.load());
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(0u, stats_of(cache).slabs);
+	EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
 	EXPECT_EQ(peak.slabs, stats_of(cache).slabs_max);
+}
+
+// After a burst drains into the magazines and the depot, two monitor passes
+// bring the cache back to its reservation.
+TEST_F(CacheFixture, BackToTheReservationWithinTwoPassesAfterABurst)
+{
+	make(args(256, 40)); // 16 per slab
+	std::vector<void *> v(2000);
+	ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+	for (void *p : v)
+		xen_slab_cache_put(cache, p, false);
+	EXPECT_GT(stats_of(cache).depot_full, 10u);
+	xen_slab_cache_trim(cache);
+	xen_slab_cache_trim(cache);
+	auto s = stats_of(cache);
+	EXPECT_GE(s.count, 40u);
+	EXPECT_LT(s.count, 40u + s.slab_objects);
+	EXPECT_EQ(0u, s.cached);
+	// Bursts closer together than a pass reuse their constructed objects.
+	const long ctors = counters.ctor.load();
+	for (int burst = 0; burst < 3; burst++) {
+		ASSERT_EQ(2000u, xen_slab_cache_get_bulk(cache, v.data(), 2000, false));
+		xen_slab_cache_put_bulk(cache, v.data(), 2000, false);
+		xen_slab_cache_trim(cache);
+	}
+	EXPECT_LT(counters.ctor.load() - ctors, 2200) << "one burst's worth constructed, not three";
 }
 
 TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
@@ -366,6 +398,57 @@ TEST_F(CacheFixture, RefusesForeignPointersDoublePutsAndOtherCachesObjects)
 	EXPECT_EQ(0u, stats_of(cache).in_use);
 	EXPECT_EQ(0, xen_slab_cache_audit(cache));
 
+	xen_slab_cache_put(other, b, false);
+	EXPECT_EQ(0u, stats_of(other).bad_puts);
+	xen_slab_cache_destroy(other);
+}
+
+// Puts check their object against the slab of the CPU's previous put (its
+// hint) before the index: the hint must refuse everything the index refuses.
+TEST_F(CacheFixture, HintedPutsRefuseWhatIndexLookupsRefuse)
+{
+	make(args(1000)); // 4 slots of 1000 bytes in a page, 96 bytes of tail
+	xen_slab_cache_args oa = args(1000);
+	xen_slab_cache *other = xen_slab_cache_create("other", &oa);
+	ASSERT_FALSE(is_err(other));
+	void *o[4];
+	ASSERT_EQ(4u, xen_slab_cache_get_bulk(cache, o, 4, false));
+	void *b = xen_slab_cache_get(other, false);
+	std::sort(o, o + 4);
+	char *base = static_cast<char *>(o[0]);
+	ASSERT_EQ(0u, reinterpret_cast<uintptr_t>(base) % XSC_PAGE_SIZE);
+
+	xen_slab_cache_put(cache, o[1], false); // the hint is now this slab
+	EXPECT_EQ(0u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, base + 1, false);	    // inside an object
+	xen_slab_cache_put(cache, base + 1500, false);   // inside another
+	xen_slab_cache_put(cache, base + 4000, false);   // the tail, no slot
+	xen_slab_cache_put(cache, base + 4095, false);
+	xen_slab_cache_put(cache, b, false);		    // the other cache's
+	xen_slab_cache_put(cache, nullptr, false);
+	EXPECT_EQ(6u, stats_of(cache).bad_puts);
+	// A free slot of the hinted slab: a double put once it is back.
+	xsc_cache_cpu_dead(cache, 0);
+	xen_slab_cache_put(cache, o[0], false); // hint again
+	xen_slab_cache_put(cache, o[1], false); // free in its slab: refused
+	EXPECT_EQ(7u, stats_of(cache).bad_puts);
+	xen_slab_cache_put(cache, o[2], false);
+	xen_slab_cache_put(cache, o[3], false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+
+	// The hinted slab is freed: a put into its old memory must not touch
+	// its metadata (ASan would see it) and is refused.
+	xsc_cache_cpu_dead(cache, 0);
+	xsc_cache_shrink_scan(cache, ~0UL);
+	ASSERT_EQ(0u, stats_of(cache).slabs);
+	xen_slab_cache_put(cache, o[2], false);
+	EXPECT_EQ(8u, stats_of(cache).bad_puts);
+	// Bulk puts take the same path.
+	void *bad[3] = { base + 1, b, o[3] };
+	xen_slab_cache_put_bulk(cache, bad, 3, false);
+	EXPECT_EQ(11u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
 	xen_slab_cache_put(other, b, false);
 	EXPECT_EQ(0u, stats_of(other).bad_puts);
 	xen_slab_cache_destroy(other);
@@ -488,6 +571,37 @@ TEST_F(CacheFixture, GetsPackTheFullestSlab)
 		if (std::find(back.begin(), back.end(), v[i]) == back.end())
 			xen_slab_cache_put(cache, v[i], false);
 	}
+}
+
+// A put of an object whose slab is at most half busy (and not the cursor)
+// goes back to the slab, not into a magazine, so that the slab drains.
+TEST_F(CacheFixture, PutsToSparseSlabsBypassTheMagazines)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	// Slab 0 keeps 2 busy, slab 1 keeps 7 (the cursor: fullest not full).
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[8] };
+	xen_slab_cache_put_bulk(cache, back.data(), back.size(), false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s0 = stats_of(cache);
+	xen_slab_cache_put(cache, v[6], false); // slab 0: sparse
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_slow + 1, s1.put_slow);
+	EXPECT_EQ(0u, s1.cached);
+	xen_slab_cache_put(cache, v[16], false); // slab 2: full
+	xen_slab_cache_put(cache, v[9], false);	 // slab 1: the cursor
+	auto s2 = stats_of(cache);
+	EXPECT_EQ(s1.put_fast + 2, s2.put_fast);
+	EXPECT_EQ(2u, s2.cached);
+	xen_slab_cache_put(cache, v[7], false); // slab 0 empties
+	EXPECT_EQ(s2.put_slow + 1, stats_of(cache).put_slow);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	for (unsigned i = 10; i < 32; i++) {
+		if (i != 16)
+			xen_slab_cache_put(cache, v[i], false);
+	}
+	EXPECT_EQ(0u, stats_of(cache).in_use);
 }
 
 TEST_F(CacheFixture, CursorSurvivesTheDestructionOfItsSlab)

@@ -262,6 +262,27 @@ void xsc_might_sleep(void)
 	}
 }
 
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+{
+	unsigned cpu;
+	const unsigned long flags = xsc_cpu_enter(&cpu);
+	void *object = xsc_cache_get_on_cpu(cache, cpu);
+
+	xsc_cpu_exit(flags);
+	return object ? object : xsc_cache_get_slow(cache, locked);
+}
+
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+{
+	unsigned cpu;
+	const unsigned long flags = xsc_cpu_enter(&cpu);
+	const int taken = xsc_cache_put_on_cpu(cache, object, cpu);
+
+	xsc_cpu_exit(flags);
+	if (!taken)
+		xsc_cache_put_slow(cache, object, locked);
+}
+
 int xsc_registry_add(struct xen_slab_cache *cache)
 {
 	std::lock_guard<std::mutex> g(registry_mutex);

@@ -87,6 +87,9 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	// is always seen.
 	if (xsc_strict_puts())
 		mode_ = kBypass;
+	fast_ = mode_ == kMagazines && !args_.cap;
+	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
+	sparse_ = geometry_.objects / 2;
 	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
@@ -105,6 +108,8 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		round_up(reinterpret_cast<uptr>(cpus_memory_), XSC_CACHE_LINE));
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
+
+		cc->hint_gen = ~0ULL; // no hint
 
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
 		if (mode_ != kSingleMagazine)
@@ -269,11 +274,10 @@ bool Cache::on_top(CpuCache &cc, void *object)
 	return m->count && m->objects()[m->count - 1] == object;
 }
 
-// The slab of a busy object of this cache and the object's slot, or nullptr.
-// Needs the RCU read side of a CPU section or the slab lock.
-Slab *Cache::lookup(void *object, unsigned *slot_out) const
+// @slab if @object is the start of one of its busy slots (stored in *@slot),
+// else nullptr.
+inline Slab *Cache::busy_slot(Slab *slab, void *object, unsigned *slot_out) const
 {
-	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
 	long slot;
 
 	if (!slab)
@@ -281,14 +285,155 @@ Slab *Cache::lookup(void *object, unsigned *slot_out) const
 	slot = geometry_.slot_of(reinterpret_cast<uptr>(object) - reinterpret_cast<uptr>(slab->base));
 	if (slot < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(slot)))
 		return nullptr;
-	if (slot_out)
-		*slot_out = static_cast<unsigned>(slot);
+	*slot_out = static_cast<unsigned>(slot);
+	return slab;
+}
+
+// The slab of a busy object of this cache and the object's slot, or nullptr.
+// Needs the RCU read side of a CPU section or the slab lock.
+Slab *Cache::lookup(void *object, unsigned *slot) const
+{
+	return busy_slot(static_cast<Slab *>(xsc_index_load(index_, key_of(object))), object, slot);
+}
+
+// The index lookup of a put whose object is not in the hinted slab; makes
+// its slab the hint.  @gen was read before the lookup: a slab freed after
+// that read advances the generation past it, so a stale hint is never used.
+Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
+{
+	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
+
+	if (slab) {
+		cc.hint_slab = slab;
+		cc.hint_base = reinterpret_cast<uptr>(slab->base);
+		cc.hint_gen = gen;
+	}
+	return slab;
+}
+
+// lookup() in the CPU section of @cc, through its hint.
+inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
+{
+	const u64 gen = __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE);
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+	Slab *slab;
+	long s;
+
+	if (xsc_unlikely(offset >= span_ || cc.hint_gen != gen))
+		return busy_slot(lookup_hint_miss(cc, object, gen), object, slot);
+	slab = cc.hint_slab;
+	// offset < span_, so the slot is below Geometry::objects.
+	s = geometry_.slot_of(offset);
+	if (s < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(s)))
+		return nullptr;
+	*slot = static_cast<unsigned>(s);
 	return slab;
 }
 
 // --- get and put ------------------------------------------------------------
 
-void *Cache::get(bool locked)
+// A put into the loaded magazine if it has room, the object is a busy slot
+// of the hinted slab and not on top of the magazine; false sends the put
+// to put_slow(), which decides (a hint miss is not an error).
+inline bool Cache::put_fast(CpuCache &cc, void *object)
+{
+	Magazine *m = cc.loaded;
+	const unsigned count = m->count;
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+	ulong slot;
+
+	if (xsc_unlikely(offset >= span_ || count >= m->capacity ||
+			 cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE)))
+		return false;
+	// offset < span_: the quotient is below Geometry::objects, and the
+	// product check refuses anything but a slot start (and, for a stride
+	// of 1, whose reciprocal is 0, sends the put to the exact check).
+	slot = static_cast<ulong>((static_cast<unsigned __int128>(offset) * geometry_.reciprocal) >> 64);
+	if (xsc_unlikely(slot * geometry_.stride != offset ||
+			 !Slab::test(cc.hint_slab->busy_bits(), static_cast<unsigned>(slot)) ||
+			 (count && m->objects()[count - 1] == object) || sparse(cc.hint_slab)))
+		return false;
+	m->objects()[count] = object;
+	m->count = count + 1;
+	return true;
+}
+
+// A put of an object of a sparse slab goes back to the slab rather than
+// into a magazine, unless the slab is the cursor (the one gets fill): so
+// sparse slabs drain and are freed, and gets, from magazines or the
+// cursor, pack objects into the fuller slabs.  A hint, read without the
+// slab lock.
+inline bool Cache::sparse(Slab *slab) const
+{
+	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
+}
+
+// put_fast() over the first objects of @objects, as many as it takes in a
+// row; returns how many.  The same checks, with the hint, the geometry and
+// the magazine in registers.
+inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
+{
+	Magazine *m = cc.loaded;
+	void **slots = m->objects();
+	const unsigned start = m->count;
+	const unsigned room = m->capacity - start;
+	const uptr base = cc.hint_base;
+	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
+	const ulong span = span_, stride = geometry_.stride;
+	const u64 reciprocal = geometry_.reciprocal;
+	const void *top = start ? slots[start - 1] : nullptr;
+	unsigned k = 0;
+
+	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE) || sparse(cc.hint_slab))
+		return 0;
+	for (n = min(n, room); k < n; k++) {
+		void *object = objects[k];
+		const uptr offset = reinterpret_cast<uptr>(object) - base;
+		const ulong slot =
+			static_cast<ulong>((static_cast<unsigned __int128>(offset) * reciprocal) >> 64);
+
+		if (xsc_unlikely(offset >= span || slot * stride != offset ||
+				 !Slab::test(busy, static_cast<unsigned>(slot)) || object == top))
+			break;
+		slots[start + k] = object;
+		top = object;
+	}
+	m->count = start + k;
+	return k;
+}
+
+// The fast paths, for the platform's entry points (xen_slab_cache_get()
+// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
+// fall back to get_slow()/put_slow()): a get from the loaded magazine, a
+// put of a busy object of this cache, not on top of the loaded magazine,
+// into it.  Caches with a cap, another policy or strict puts always take the
+// slow paths.
+inline void *Cache::get_on_cpu(unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	Magazine *m = cc.loaded;
+	const unsigned count = m->count;
+	void *object;
+
+	if (xsc_unlikely(!fast_ || !count))
+		return nullptr;
+	object = m->objects()[count - 1];
+	m->count = count - 1;
+	owner_inc(cc.get_fast);
+	return object;
+}
+
+inline bool Cache::put_on_cpu(void *object, unsigned cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+
+	if (xsc_unlikely(!fast_ || !put_fast(cc, object)))
+		return false;
+	owner_inc(cc.put_fast);
+	return true;
+}
+
+void *Cache::get_slow(bool locked)
 {
 	unsigned granted;
 	void *object = nullptr;
@@ -322,21 +467,23 @@ void *Cache::get(bool locked)
 	return nullptr;
 }
 
-void Cache::put(void *object, bool locked)
+void Cache::put_slow(void *object, bool locked)
 {
 	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
+		unsigned slot;
 		bool pushed;
+		Slab *slab = lookup_on_cpu(cc, object, &slot);
 
-		if (xsc_unlikely(!lookup(object, nullptr) || on_top(cc, object))) {
+		if (xsc_unlikely(!slab || on_top(cc, object))) {
 			bad_put(object);
 			return;
 		}
 		if (xsc_unlikely(shared_counter_))
 			atomic_add<u64>(shared_in_use_, -1ULL);
 		if (xsc_likely(mode_ == kMagazines)) {
-			pushed = push(cc, object);
+			pushed = !sparse(slab) && push(cc, object);
 		} else {
 			pushed = !cc.loaded->full();
 			if (pushed)
@@ -372,11 +519,14 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 
 		while (got < want && (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
 			Magazine *m = cc.loaded;
-			const unsigned take = min(m->count, want - got);
+			const unsigned count = m->count;
+			const unsigned take = min(count, want - got);
+			void *const *top = m->objects() + count - 1;
+			void **out = objects + got;
 
 			for (unsigned i = 0; i < take; i++)
-				objects[got + i] = m->objects()[m->count - 1 - i];
-			m->count -= take;
+				out[i] = top[-static_cast<long>(i)];
+			m->count = count - take;
 			got += take;
 		}
 		owner_add<u64>(cc.get_fast, got);
@@ -399,9 +549,18 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
+		unsigned slot;
 
 		for (; i < n; i++) {
-			if (xsc_unlikely(!lookup(objects[i], nullptr) || on_top(cc, objects[i]))) {
+			if (xsc_likely(mode_ == kMagazines)) {
+				const unsigned run = put_run(cc, objects + i, n - i);
+
+				i += run;
+				accepted += run;
+				if (i == n)
+					break;
+			}
+			if (xsc_unlikely(!lookup_on_cpu(cc, objects[i], &slot) || on_top(cc, objects[i]))) {
 				bad_put(objects[i]);
 				continue;
 			}
@@ -560,7 +719,10 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 			break;
 	}
 	atomic_add<u64>(get_slow_, got);
-	atomic_max(in_use_max_, in_use_now());
+	// Objects in use are at most the busy slots: only when those exceed
+	// the maximum is the sum over the CPUs worth computing.
+	if (read_once(busy_) > read_once(in_use_max_))
+		atomic_max(in_use_max_, in_use_now());
 	return got;
 }
 
@@ -635,6 +797,9 @@ void Cache::free_slab(Slab *slab)
 	const ulong *constructed = slab->constructed_bits(geometry_);
 
 	xsc_index_erase(index_, key_of(slab->base));
+	// Hints of this slab die now; its metadata lives until every CPU
+	// section that could have read the old generation has ended.
+	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_RELEASE);
 	if (args_.dtor) {
 		for (unsigned slot = 0; slot < geometry_.objects; slot++) {
 			if (Slab::test(constructed, slot)) {
@@ -775,19 +940,48 @@ void Cache::fill_reservation()
 	}
 }
 
+unsigned Cache::empty_slabs()
+{
+	SlabLock lock(*this, false);
+
+	return slabs_.bin_length(0);
+}
+
+// A monitor pass.  The original's (its policies) never touches the magazines
+// and frees empty slabs down to max(reservation, count / 2), so a cache
+// halves its excess per pass.  Ours frees, down to the reservation, the
+// slabs that stayed empty for the whole period since the last pass, and
+// those that the objects which idled in magazines for that period empty now:
+// after a burst drains, the cache is back at its reservation within two
+// passes, while bursts that come more often than passes reuse their slabs
+// (and their constructed objects).
 void Cache::trim()
 {
-	u64 keep;
+	unsigned before, after, idle;
 
 	xsc_might_sleep();
-	// The original's monitor never touches the magazines.
-	if (mode_ != kSingleMagazine) {
-		flush_cpus(true);
-		trim_depot(false);
+	if (mode_ == kSingleMagazine) {
+		fill_reservation();
+		free_empty_slabs(max<u64>(args_.reservation, read_once(count_) / 2), ~0UL);
+		return;
 	}
+	before = empty_slabs();
+	flush_cpus(true);
+	trim_depot(false);
+	after = empty_slabs();
 	fill_reservation();
-	keep = read_once(count_) / 2;
-	free_empty_slabs(max<u64>(args_.reservation, keep), ~0UL);
+	{
+		SlabLock lock(*this, false);
+
+		idle = slabs_.take_empty_low_water();
+	}
+	idle += after > before ? after - before : 0;
+	free_empty_slabs(args_.reservation, idle);
+	{
+		SlabLock lock(*this, false);
+
+		slabs_.take_empty_low_water();
+	}
 }
 
 void Cache::cpu_dead(unsigned cpu)
@@ -1017,14 +1211,24 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 		to_cache(cache)->destroy();
 }
 
-void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
 {
-	return to_cache(cache)->get(locked);
+	return to_cache(cache)->get_on_cpu(cpu);
 }
 
-void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
 {
-	to_cache(cache)->put(object, locked);
+	return to_cache(cache)->put_on_cpu(object, cpu);
+}
+
+void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)
+{
+	return to_cache(cache)->get_slow(locked);
+}
+
+void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked)
+{
+	to_cache(cache)->put_slow(object, locked);
 }
 
 unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,

@@ -16,8 +16,11 @@ public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
 	void destroy();
 
-	void *get(bool locked);
-	void put(void *object, bool locked);
+	// Fast paths (in a CPU section on @cpu) and the rest; see cache.cpp.
+	void *get_on_cpu(unsigned cpu);
+	bool put_on_cpu(void *object, unsigned cpu);
+	void *get_slow(bool locked);
+	void put_slow(void *object, bool locked);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
 	void put_bulk(void **objects, unsigned n, bool locked);
 
@@ -68,6 +71,10 @@ private:
 	int init(const char *name, const xen_slab_cache_args *args);
 	void release_resources();
 
+	bool put_fast(CpuCache &cc, void *object);
+	bool sparse(Slab *slab) const;
+	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
+
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
 	bool load_nonempty(CpuCache &cc);
 	bool push(CpuCache &cc, void *object);
@@ -86,6 +93,9 @@ private:
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *lookup(void *object, unsigned *slot) const;
+	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
+	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
+	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;
 
 	// Monitor work.
 	void flush_cpus(bool idle_only);
@@ -93,6 +103,7 @@ private:
 	void return_magazine_objects(Magazine *m);
 	void trim_depot(bool everything);
 	void fill_reservation();
+	unsigned empty_slabs();
 
 	bool cap_take(unsigned n, unsigned *granted);
 	void cap_release(unsigned n);
@@ -106,6 +117,10 @@ private:
 	}
 
 	// Read-mostly after creation.
+	bool fast_;	// gets and puts may try the loaded magazine inline
+	ulong span_;	// bytes of a slab covered by slots: objects x stride
+	unsigned sparse_; // a slab with fewer busy slots is sparse
+	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
 	char name_[XEN_SLAB_CACHE_NAME_LEN];
 	xen_slab_cache_args args_;
 	Geometry geometry_;

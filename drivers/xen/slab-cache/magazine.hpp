@@ -74,18 +74,27 @@ struct Depot {
 	MagazineList empty;
 };
 
+struct Slab;
+
 // One CPU's front end: a loaded and a previous magazine.  The previous one is
 // always full or empty, so after a depot visit at least a magazine's worth
 // of gets or puts pass before the next one.  Only its own CPU touches it,
 // with interrupts off; the statistics are written only by that CPU.
+//
+// The hint is the slab this CPU's last put looked up in the index: a put of
+// an object of the same slab needs no index lookup.  It is valid while
+// hint_gen equals the cache's slab generation, which every slab free
+// advances (after removing the slab from the index, before its metadata
+// goes after a grace period).
 struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *loaded;
 	Magazine *previous;
 	u64 get_fast;
 	u64 put_fast;
-	u64 gets; // all successful gets counted on this CPU
-	u64 puts; // all accepted puts counted on this CPU
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
+	Slab *hint_slab;
+	uptr hint_base;	      // hint_slab->base
+	u64 hint_gen;
 };
 
 } // namespace xsc

@@ -16,6 +16,8 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+#include <xen_slab_cache.h>
+
 #include "xsc_platform.h"
 
 static_assert(XSC_PAGE_SHIFT == PAGE_SHIFT);
@@ -184,4 +186,34 @@ void xsc_warn(const char *cache, const char *what, long value)
 void xsc_might_sleep(void)
 {
 	might_sleep();
+}
+
+/*
+ * The get and put of the API: the magazine fast path of the core runs with
+ * interrupts off here, inline, on the current CPU; everything else in the
+ * core's slow paths.
+ */
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+{
+	unsigned long flags;
+	void *object;
+
+	local_irq_save(flags);
+	object = xsc_cache_get_on_cpu(cache, smp_processor_id());
+	local_irq_restore(flags);
+	if (likely(object))
+		return object;
+	return xsc_cache_get_slow(cache, locked);
+}
+
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+{
+	unsigned long flags;
+	int taken;
+
+	local_irq_save(flags);
+	taken = xsc_cache_put_on_cpu(cache, object, smp_processor_id());
+	local_irq_restore(flags);
+	if (unlikely(!taken))
+		xsc_cache_put_slow(cache, object, locked);
 }

@@ -125,9 +125,10 @@ public:
 		return 1 + (busy - 1) * (kFullBin - 1) / (geometry_->objects - 1);
 	}
 
+	// Written under the slab lock; read without it by puts (a hint only).
 	Slab *cursor() const
 	{
-		return cursor_;
+		return read_once(cursor_);
 	}
 
 	void insert(Slab *slab);
@@ -159,6 +160,17 @@ public:
 		return lengths_[bin];
 	}
 
+	// Fewest empty slabs since the last call: that many stayed empty, unused,
+	// the whole time (the working-set low-water mark of Bonwick's depot,
+	// applied to slabs).  Starts a new interval.
+	unsigned take_empty_low_water()
+	{
+		const unsigned low = empty_low_;
+
+		empty_low_ = lengths_[0];
+		return low;
+	}
+
 private:
 	void link(Slab *slab, unsigned bin);
 	void unlink(Slab *slab);
@@ -170,6 +182,7 @@ private:
 	u64 nonempty_; // bit b: bins_[b] is not empty
 	Slab *cursor_;
 	bool least_first_;
+	unsigned empty_low_;
 };
 
 inline bool Geometry::compute(ulong size, ulong align, Geometry *g)
@@ -225,6 +238,7 @@ inline void SlabSet::init(const Geometry *g, bool least_first)
 	}
 	nonempty_ = 0;
 	cursor_ = nullptr;
+	empty_low_ = 0;
 }
 
 inline void SlabSet::link(Slab *slab, unsigned bin)
@@ -241,6 +255,8 @@ inline void SlabSet::unlink(Slab *slab)
 	lengths_[slab->bin]--;
 	if (bins_[slab->bin].empty())
 		nonempty_ &= ~(1ULL << slab->bin);
+	if (slab->bin == 0)
+		empty_low_ = min(empty_low_, lengths_[0]);
 }
 
 inline void SlabSet::update_cursor()
@@ -249,11 +265,11 @@ inline void SlabSet::update_cursor()
 	unsigned bin;
 
 	if (!open) {
-		cursor_ = nullptr;
+		write_once<Slab *>(cursor_, nullptr);
 		return;
 	}
 	bin = least_first_ ? lowest_bit(open) : highest_bit(open);
-	cursor_ = container_of<Slab, &Slab::link>(bins_[bin].next);
+	write_once(cursor_, container_of<Slab, &Slab::link>(bins_[bin].next));
 }
 
 inline void SlabSet::insert(Slab *slab)

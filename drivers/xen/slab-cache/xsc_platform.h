@@ -82,6 +82,19 @@ struct xen_slab_cache;
 int xsc_registry_add(struct xen_slab_cache *cache);
 void xsc_registry_remove(struct xen_slab_cache *cache);
 
+/*
+ * The platform defines xen_slab_cache_get() and xen_slab_cache_put(), so
+ * that the CPU section of their fast paths is inline: in a CPU section on
+ * @cpu, xsc_cache_get_on_cpu() returns an object from the CPU's loaded
+ * magazine or NULL, xsc_cache_put_on_cpu() returns non-zero when it took
+ * the object; after the section, the slow paths do everything else (they
+ * enter sections of their own and may take locks).
+ */
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu);
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu);
+void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked);
+void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked);
+
 /* Entry points of the core that only the platform calls. */
 const char *xsc_cache_name(struct xen_slab_cache *cache);
 void xsc_cache_cpu_dead(struct xen_slab_cache *cache, unsigned int cpu);
