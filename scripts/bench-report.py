@@ -79,6 +79,10 @@ def median(rows, size, w, a):
     return float(r['median_ns'])
 
 
+def begin_of(guests, name):
+    return next((g[3] for g in guests if g[0] == name), {})
+
+
 def main():
     guests = []
     for arg in sys.argv[1:]:
@@ -160,6 +164,10 @@ def main():
                 continue
             gain = old / x
             verdict = ' met' if gain >= 2.0 else f' MISSED (needs {2.0 / gain:.2f}x more)'
+            reps = int(begin_of(guests, name).get('reps', '0'))
+            worst = max(int(rows[(size, 'prodcons', a)].get('discarded', '0')) for a in ('xsc', 'xsc-2019'))
+            if reps and worst >= 2 * reps:
+                verdict += ' (unreliable: the host disturbed every rerun)'
             vals.append(f'{name} {gain:.2f}{verdict}')
         if vals:
             print(f'producer/consumer: xsc / xsc-2019 throughput >= 2.00, {size} B: ' + '; '.join(vals))
