@@ -31,8 +31,8 @@ step() {
 copy_tree() {
 	rm -rf "$1"
 	mkdir -p "$1"
-	(cd "$top" && tar -cf - Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke \
-		--exclude='*.o' --exclude='*.ko' --exclude='.*.cmd') | tar -xf - -C "$1"
+	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+		Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke) | tar -xf - -C "$1"
 }
 
 host_tests() {
