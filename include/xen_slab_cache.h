@@ -51,8 +51,12 @@ struct xen_slab_cache;
  *	magazines bypassed: every get and put goes to the slab layer (to
  *	measure that path).
  *
- * Construction is lazy under every policy.  The policies other than the
- * default exist for comparisons (benchmarks); the statistics name a
+ * Under the default and %XEN_SLAB_CACHE_POLICY_NO_MAGAZINES construction
+ * is lazy (a slot is constructed when first handed out); under the
+ * original's policies a new slab constructs all its slots at once, as the
+ * original did before 2022, and a constructor failure fails the slab (what
+ * it constructed is destructed in that context).  The policies other than
+ * the default exist for comparisons (benchmarks); the statistics name a
  * cache's policy.
  */
 enum xen_slab_cache_policy {
@@ -77,7 +81,8 @@ enum xen_slab_cache_policy {
  *	run in atomic context; returns 0 or a negative errno, in which case that
  *	get returns NULL and the slot stays unconstructed.
  * @dtor: optional destructor, run once for each constructed object when its
- *	slab is freed; always in process context with no cache lock held.
+ *	slab is freed; always in process context with no cache lock held
+ *	(except under %XEN_SLAB_CACHE_POLICY_PRE2019, see there).
  * @acquire_lock: optional; with @release_lock, the caller's lock that guards
  *	the slab layer.  Give both or neither.
  * @release_lock: see @acquire_lock.

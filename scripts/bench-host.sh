@@ -34,20 +34,28 @@ ir() {
 	rm -f "$file"
 }
 
+# The benchmark platform's functions (xsc_platform.h), counted apart.
+platform=()
+for f in xsc_cpu_enter xsc_cpu_exit xsc_lock_irqsave xsc_unlock_irqrestore xsc_index_load \
+	xsc_index_store xsc_index_erase xsc_pages_alloc xsc_pages_free xsc_meta_alloc xsc_meta_free \
+	xsc_meta_free_deferred xsc_run_on_cpu xsc_warn; do
+	platform+=("--toggle-collect=$f")
+done
+
 # Per object: the difference of two runs, so that setup is not counted.
 n1=1000
 n2=21000
 caller=$(awk -v a="$(ir caller $n1)" -v b="$(ir caller $n2)" -v d=$((n2 - n1)) 'BEGIN { print (b - a) / d }')
 echo "## Instructions per object (valgrind --tool=callgrind, $n1 and $n2 iterations, difference)"
 echo "## 'total' counts everything per object; 'platform' is what the benchmark platform's"
-echo "## functions (xsc_*) execute; 'core' is total - platform - the caller's loop and calls"
+echo "## functions (xsc_platform.h) execute; 'core' is total - platform - the caller's loop and calls"
 echo "## ($caller instructions per iteration, measured with functions that return at once)."
 printf '%-12s %-40s %8s %8s %8s\n' mode what total platform core
 while read -r mode objects what; do
 	a=$(ir "$mode" $n1)
 	b=$(ir "$mode" $n2)
-	pa=$(ir "$mode" $n1 --collect-atstart=no '--toggle-collect=xsc_*')
-	pb=$(ir "$mode" $n2 --collect-atstart=no '--toggle-collect=xsc_*')
+	pa=$(ir "$mode" $n1 --collect-atstart=no "${platform[@]}")
+	pb=$(ir "$mode" $n2 --collect-atstart=no "${platform[@]}")
 	awk -v m="$mode" -v w="$what" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v k="$objects" \
 		-v d=$((n2 - n1)) -v caller="$caller" 'BEGIN {
 		t = (b - a) / (d * k); p = (pb - pa) / (d * k)

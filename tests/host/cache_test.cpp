@@ -1021,6 +1021,45 @@ TEST_F(CacheFixture, OriginalPoliciesHaveOneSixSlotMagazinePerCpuNeverDrained)
 	EXPECT_EQ(pages, host::live_pages());
 }
 
+// The original's policies construct a new slab whole (as before 2022); a
+// constructor failure fails the slab and destructs what it made.
+TEST_F(CacheFixture, OriginalPoliciesConstructWholeSlabs)
+{
+	for (unsigned policy : { XEN_SLAB_CACHE_POLICY_2019, XEN_SLAB_CACHE_POLICY_PRE2019 }) {
+		Counters c;
+		xen_slab_cache_args a = args(512, 8); // 8 per slab, one slab reserved
+		a.arg = &c;
+		a.policy = policy;
+		xen_slab_cache *x = xen_slab_cache_create("eager", &a);
+		ASSERT_FALSE(is_err(x));
+		EXPECT_EQ(8, c.ctor.load()) << "the reservation's slab, constructed at creation";
+		std::vector<void *> v(9);
+		ASSERT_EQ(8u, xen_slab_cache_get_bulk(x, v.data(), 8, false));
+		EXPECT_EQ(8, c.ctor.load());
+		c.fail_next = 1;
+		EXPECT_EQ(nullptr, xen_slab_cache_get(x, false));
+		auto s = stats_of(x);
+		EXPECT_EQ(1u, s.ctor_failures);
+		EXPECT_EQ(1u, s.slabs);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		v[8] = xen_slab_cache_get(x, false);
+		ASSERT_NE(nullptr, v[8]);
+		EXPECT_EQ(16, c.ctor.load()) << "a new slab, all eight";
+		EXPECT_EQ(16u, stats_of(x).ctor_calls - stats_of(x).ctor_failures);
+		xen_slab_cache_put_bulk(x, v.data(), 9, false);
+		EXPECT_EQ(0, xen_slab_cache_audit(x));
+		xen_slab_cache_destroy(x);
+		EXPECT_EQ(c.ctor.load(), c.dtor.load());
+		EXPECT_EQ(0, c.bad_dtor.load());
+	}
+	// Ours constructs lazily.
+	make(args(512, 8));
+	EXPECT_EQ(0, counters.ctor.load());
+	void *p = xen_slab_cache_get(cache, false);
+	EXPECT_EQ(1, counters.ctor.load());
+	xen_slab_cache_put(cache, p, false);
+}
+
 TEST_F(CacheFixture, NoMagazinesSendsEveryGetAndPutToTheSlabs)
 {
 	xen_slab_cache_args a = args(64);

@@ -72,6 +72,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		mode_ = kSingleMagazine;
 		magazine_capacity_ = kOriginalMagazineSlots;
 		shared_counter_ = true;
+		eager_ = true;
 		free_on_empty_ = args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019;
 		break;
 	case XEN_SLAB_CACHE_POLICY_NO_MAGAZINES:
@@ -763,7 +764,13 @@ bool Cache::grow(int may_sleep, bool locked)
 	}
 	new (slab) Slab{};
 	slab->base = static_cast<char *>(pages);
+	if (eager_ && !construct_all(slab)) {
+		xsc_meta_free(slab);
+		xsc_pages_free(pages, geometry_.order);
+		return false;
+	}
 	if (xsc_index_store(index_, key_of(pages), slab, may_sleep)) {
+		free_slab_objects(slab);
 		xsc_meta_free(slab);
 		xsc_pages_free(pages, geometry_.order);
 		return false;
@@ -775,6 +782,26 @@ bool Cache::grow(int may_sleep, bool locked)
 	write_once(count_, count_ + geometry_.objects);
 	write_once(slab_count_, slab_count_ + 1);
 	write_once(slabs_max_, max(slabs_max_, slab_count_));
+	return true;
+}
+
+// The original's policies of 2019 and before construct every slot of a new
+// slab, before anyone can see it; a constructor failure fails the slab
+// (what it constructed is destructed).
+bool Cache::construct_all(Slab *slab)
+{
+	for (unsigned slot = 0; slot < geometry_.objects; slot++) {
+		if (args_.ctor) {
+			atomic_add<u64>(ctor_calls_, 1);
+			if (args_.ctor(args_.arg, slab->object(geometry_, slot))) {
+				atomic_add<u64>(ctor_failures_, 1);
+				free_slab_objects(slab);
+				return false;
+			}
+		}
+		Slab::set(slab->constructed_bits(geometry_), slot);
+		slab->constructed++;
+	}
 	return true;
 }
 
@@ -791,23 +818,29 @@ Slab *Cache::detach_empty_slab(u64 keep)
 	return slab;
 }
 
-// Destructs and frees a detached empty slab.  Process context, no lock held.
-void Cache::free_slab(Slab *slab)
+// Runs the destructor of every constructed slot of @slab.
+void Cache::free_slab_objects(Slab *slab)
 {
 	const ulong *constructed = slab->constructed_bits(geometry_);
 
+	if (!args_.dtor)
+		return;
+	for (unsigned slot = 0; slot < geometry_.objects; slot++) {
+		if (Slab::test(constructed, slot)) {
+			args_.dtor(args_.arg, slab->object(geometry_, slot));
+			atomic_add<u64>(dtor_calls_, 1);
+		}
+	}
+}
+
+// Destructs and frees a detached empty slab.  Process context, no lock held.
+void Cache::free_slab(Slab *slab)
+{
 	xsc_index_erase(index_, key_of(slab->base));
 	// Hints of this slab die now; its metadata lives until every CPU
 	// section that could have read the old generation has ended.
 	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_RELEASE);
-	if (args_.dtor) {
-		for (unsigned slot = 0; slot < geometry_.objects; slot++) {
-			if (Slab::test(constructed, slot)) {
-				args_.dtor(args_.arg, slab->object(geometry_, slot));
-				atomic_add<u64>(dtor_calls_, 1);
-			}
-		}
-	}
+	free_slab_objects(slab);
 	xsc_pages_free(slab->base, geometry_.order);
 	xsc_meta_free_deferred(slab);
 }

@@ -89,6 +89,8 @@ private:
 	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
+	bool construct_all(Slab *slab);
+	void free_slab_objects(Slab *slab);
 	Slab *detach_empty_slab(u64 keep);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
@@ -127,6 +129,7 @@ private:
 	unsigned magazine_capacity_;
 	Mode mode_;	     // kBypass also under xsc_strict_puts() at creation
 	bool free_on_empty_; // a slab is freed by the put that empties it
+	bool eager_;	     // a new slab constructs all its slots (the original before 2022)
 	bool shared_counter_; // every get and put updates shared_in_use_
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
