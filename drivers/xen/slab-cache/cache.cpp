@@ -89,8 +89,10 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	if (xsc_strict_puts())
 		mode_ = kBypass;
 	fast_ = mode_ == kMagazines && !args_.cap;
+	original_fast_ = mode_ == kSingleMagazine && !args_.cap;
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
-	sparse_ = geometry_.objects / 2;
+	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
+	sparse_ = mode_ == kMagazines ? geometry_.objects / 2 : 0;
 	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
@@ -416,7 +418,9 @@ inline void *Cache::get_on_cpu(unsigned cpu)
 	const unsigned count = m->count;
 	void *object;
 
-	if (xsc_unlikely(!fast_ || !count))
+	if (xsc_unlikely(!fast_))
+		return original_fast_ && count ? original_get(cc) : nullptr;
+	if (xsc_unlikely(!count))
 		return nullptr;
 	object = m->objects()[count - 1];
 	m->count = count - 1;
@@ -428,9 +432,34 @@ inline bool Cache::put_on_cpu(void *object, unsigned cpu)
 {
 	CpuCache &cc = cpus_[cpu];
 
-	if (xsc_unlikely(!fast_ || !put_fast(cc, object)))
+	if (xsc_unlikely(!fast_))
+		return original_fast_ && original_put(cc, object);
+	if (xsc_unlikely(!put_fast(cc, object)))
 		return false;
 	owner_inc(cc.put_fast);
+	return true;
+}
+
+// The original's policies get the same inline magazine hit (their one
+// magazine; put_fast() with no sparse-slab rule, sparse_ being 0), plus the
+// shared counter every get and put of theirs updates: so that comparisons
+// with them measure policies, not a slower path.
+void *Cache::original_get(CpuCache &cc)
+{
+	Magazine *m = cc.loaded;
+	void *object = m->objects()[--m->count];
+
+	owner_inc(cc.get_fast);
+	atomic_add<u64>(shared_in_use_, 1);
+	return object;
+}
+
+bool Cache::original_put(CpuCache &cc, void *object)
+{
+	if (!put_fast(cc, object))
+		return false;
+	owner_inc(cc.put_fast);
+	atomic_add<u64>(shared_in_use_, -1ULL);
 	return true;
 }
 

@@ -72,6 +72,8 @@ private:
 	void release_resources();
 
 	bool put_fast(CpuCache &cc, void *object);
+	void *original_get(CpuCache &cc);
+	bool original_put(CpuCache &cc, void *object);
 	bool sparse(Slab *slab) const;
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 
@@ -120,6 +122,7 @@ private:
 
 	// Read-mostly after creation.
 	bool fast_;	// gets and puts may try the loaded magazine inline
+	bool original_fast_; // the same, with the original's one magazine
 	ulong span_;	// bytes of a slab covered by slots: objects x stride
 	unsigned sparse_; // a slab with fewer busy slots is sparse
 	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
