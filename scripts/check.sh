@@ -39,7 +39,7 @@ copy_tree() {
 	rm -rf "$1"
 	mkdir -p "$1"
 	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		Kbuild Makefile drivers include scripts tests/kunit tests/smoke tests/netfront) | tar -xf - -C "$1"
+		Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke tests/netfront) | tar -xf - -C "$1"
 }
 
 host_tests() {
@@ -111,6 +111,7 @@ build_debian() {
 	fi
 	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
 	check_ko "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko"
+	check_ko "$dir/tests/bench/xsc_bench.ko"
 }
 
 kunit_tests() {
@@ -136,13 +137,15 @@ kunit_tests() {
 }
 
 insmod_tests() {
-	local guest=$1 expect=none dir=$out/tree-debian
+	local guest=$1 expect=none dir=$out/tree-debian bench=()
 	case $guest in xen-*) expect=xen ;; esac
 	echo "$expect" >"$out/expect-$guest"
+	# The benchmark module's load-and-print smoke (tiny counts, about 1 s).
+	[ "$guest" = plain ] && bench=(--file "$dir/tests/bench/xsc_bench.ko:/bench/xsc_bench.ko")
 	bash "$top/scripts/mkinitramfs.sh" --out "$out/$guest.gz" --script "$top/tests/qemu/guest-insmod.sh" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/tests/smoke/xsc_smoke.ko" \
-		--file "$out/expect-$guest:/expect-hypervisor" >&2
+		--file "$out/expect-$guest:/expect-hypervisor" "${bench[@]}" >&2
 	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "$guest" --initrd "$out/$guest.gz" \
 		--log "$out/$guest.log" --timeout 400
 }

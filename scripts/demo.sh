@@ -13,7 +13,7 @@ bash "$top/scripts/install-deps.sh"
 ver=$(sh "$top/scripts/debian-kernel.sh")
 rm -rf "$out"
 mkdir -p "$out/tree"
-(cd "$top" && tar -cf - Kbuild drivers include scripts tests/smoke tests/netfront) | tar -xf - -C "$out/tree"
+(cd "$top" && tar -cf - Kbuild drivers include scripts tests/bench tests/smoke tests/netfront) | tar -xf - -C "$out/tree"
 echo "demo: building the modules for $ver"
 make -s -C "/lib/modules/$ver/build" M="$out/tree" modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log"; exit 1; }

@@ -15,6 +15,16 @@ t debugfs-lists-caches '[ -r /sys/kernel/debug/xen_slab_cache/caches ]'
 t monitor-period-rejects-0 '! echo 0 > /sys/module/xen_slab_cache/parameters/monitor_period_ms 2>/dev/null'
 t monitor-period-accepts-50 'echo 50 > /sys/module/xen_slab_cache/parameters/monitor_period_ms'
 sleep 1
+# The benchmark module, when the image has it (plain guest only), with tiny
+# counts: it loads, and prints one valid row per workload and allocator.
+# Its timings mean nothing here and are not checked.
+if [ -f /bench/xsc_bench.ko ]; then
+	t bench-smoke-loads 'insmod /bench/xsc_bench.ko iters=64 reps=5 deep_objects=64 pc_objects=256'
+	allocs=$(dmesg | sed -n 's/.*XSC-BENCH: size=[0-9]* .* allocators=\([0-9]*\)$/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+	rows=$(dmesg | grep -c 'XSC-BENCH: row .* valid=1 ')
+	t bench-smoke-table '[ "$allocs" -gt 0 ] && [ "$rows" -eq $((allocs * 5)) ] && ! dmesg | grep -q "XSC-BENCH: .*valid=0" && dmesg | grep -q "XSC-BENCH: end .* status=0"'
+	t bench-smoke-unloads 'rmmod xsc_bench'
+fi
 t unload-user 'rmmod xsc_smoke'
 # With traffic, the smoke module keeps a cache busy: its debugfs line starts
 # like the original's debug line and goes on with the other counters.
