@@ -246,6 +246,11 @@ void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 		xsc_cache_put_slow(cache, object, locked);
 }
 
+unsigned long xsc_address_base(void)
+{
+	return 0;
+}
+
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,
 			      const void *)
 {

@@ -281,6 +281,11 @@ void xsc_might_sleep(void)
 	}
 }
 
+unsigned long xsc_address_base(void)
+{
+	return 0;
+}
+
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,
 			      const void *)
 {

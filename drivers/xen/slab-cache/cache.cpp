@@ -96,6 +96,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
 	index_ = xsc_index_alloc();
+	address_base_ = xsc_address_base();
 	depot_.lock = xsc_lock_alloc(XSC_LOCK_DEPOT);
 	if (!args_.acquire_lock)
 		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);

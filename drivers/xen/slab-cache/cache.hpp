@@ -142,7 +142,7 @@ private:
 
 	ulong key_of(const void *address) const
 	{
-		return reinterpret_cast<uptr>(address) >> geometry_.shift;
+		return (reinterpret_cast<uptr>(address) - address_base_) >> geometry_.shift;
 	}
 
 	// Read-mostly after creation.
@@ -163,6 +163,7 @@ private:
 	CpuCache *cpus_;
 	void *cpus_memory_;
 	xsc_index *index_;
+	uptr address_base_; // xsc_address_base(): index keys count from here
 	xsc_lock *own_lock_; // nullptr when the caller's lock callbacks guard the slabs
 
 	char pad0_[XSC_CACHE_LINE];

@@ -68,6 +68,11 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags);
  */
 struct xsc_index;
 struct xsc_index *xsc_index_alloc(void);
+/*
+ * Where the addresses of slabs start (the kernel's direct map): keys count
+ * slabs from there, so that they stay small and the index shallow.
+ */
+unsigned long xsc_address_base(void);
 void xsc_index_free(struct xsc_index *index);
 int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int may_sleep);
 void *xsc_index_load(struct xsc_index *index, unsigned long key);
