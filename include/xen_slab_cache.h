@@ -236,8 +236,13 @@ void xen_slab_cache_put_bulk(struct xen_slab_cache *cache, void **objects,
  * xen_slab_cache_trim() - run one monitor pass for @cache now
  * @cache: the cache.
  *
- * Fills the reservation, returns idle magazines to the slabs and frees empty
- * slabs down to max(reservation, count / 2).
+ * Fills the reservation, returns magazines that were idle for a whole period
+ * to the slabs and frees, never below the reservation, the slabs that stayed
+ * empty for the whole period since the last pass (and those that this pass
+ * empties).  After a burst drains, two passes bring a cache back to its
+ * reservation.  Under %XEN_SLAB_CACHE_POLICY_2019 and
+ * %XEN_SLAB_CACHE_POLICY_PRE2019 it frees empty slabs down to
+ * max(reservation, count / 2), as the original did.
  *
  * Context: process context; may sleep.
  */
