@@ -109,6 +109,13 @@ build_debian() {
 	else
 		echo "ok build/no-warnings"
 	fi
+	# kernel-doc of the public headers: no warning.
+	if perl "/lib/modules/$ver/build/scripts/kernel-doc" -none -Werror \
+		"$top/include/xen_slab_cache.h" "$top/drivers/net/xen-slab-netfront/xen_slab_netfront.h" >&2; then
+		echo "ok build/kernel-doc"
+	else
+		echo "not ok build/kernel-doc"
+	fi
 	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
 	check_ko "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko"
 	check_ko "$dir/tests/bench/xsc_bench.ko"
