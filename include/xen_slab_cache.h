@@ -81,8 +81,12 @@ enum xen_slab_cache_policy {
  *	run in atomic context; returns 0 or a negative errno, in which case that
  *	get returns NULL and the slot stays unconstructed.
  * @dtor: optional destructor, run once for each constructed object when its
- *	slab is freed; always in process context with no cache lock held
- *	(except under %XEN_SLAB_CACHE_POLICY_PRE2019, see there).
+ *	slab is freed; in process context (the monitor, the shrinker, CPU
+ *	hotplug, destroy) with no cache spinlock held, but possibly with the
+ *	module's list of caches locked: it must not create or destroy a cache.
+ *	Under the original's policies it may also run in the context of a put
+ *	(%XEN_SLAB_CACHE_POLICY_PRE2019) or of a get whose eager construction
+ *	of a new slab failed, with the caller's lock held if it passed locked = true.
  * @acquire_lock: optional; with @release_lock, the caller's lock that guards
  *	the slab layer.  Give both or neither.
  * @release_lock: see @acquire_lock.

@@ -433,6 +433,30 @@ TEST_F(CacheFixture, CheckedBuildCatchesDoublePutsInsideMagazines)
 	xen_slab_cache_put_bulk(cache, p, 8, false);
 }
 
+// A bulk put that overflows the magazine sends the rest to the slabs: a
+// double put among them is refused too (the original's 6-slot magazine
+// overflows after six).
+TEST_F(CacheFixture, CheckedBuildRefusesDoublePutsPastAFullMagazine)
+{
+	xen_slab_cache_args a = args(64);
+
+	a.policy = XEN_SLAB_CACHE_POLICY_2019;
+	make(a);
+	void *o[10];
+	ASSERT_EQ(10u, xen_slab_cache_get_bulk(cache, o, 10, false));
+	xen_slab_cache_put(cache, o[0], false);
+	void *again[7] = { o[1], o[2], o[3], o[4], o[5], o[6], o[0] };
+	xen_slab_cache_put_bulk(cache, again, 7, false);
+	EXPECT_EQ(1u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	xen_slab_cache_put_bulk(cache, o + 7, 3, false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	void *p[10];
+	ASSERT_EQ(10u, xen_slab_cache_get_bulk(cache, p, 10, false));
+	EXPECT_EQ(10u, std::set<void *>(p, p + 10).size()) << "an object handed out twice";
+	xen_slab_cache_put_bulk(cache, p, 10, false);
+}
+
 TEST_F(CacheFixture, CheckedBuildReportsUseAfterPut)
 {
 	make(args(64));

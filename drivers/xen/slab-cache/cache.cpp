@@ -64,6 +64,9 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	args_ = *args;
 	if (!args_.align)
 		args_.align = kDefaultAlign;
+	// Checked builds: every slot starts on a poison granule.
+	if constexpr (kPoison)
+		args_.align = max<ulong>(args_.align, kPoisonGranule);
 	if (!Geometry::compute(args_.size, args_.align, &geometry_))
 		return -XSC_EINVAL;
 	switch (args_.policy) {
@@ -535,7 +538,8 @@ void Cache::put_slow(void *object, bool locked)
 			return;
 		}
 	}
-	if (slab_put(&object, 1, locked)) {
+	// Checked above unless the magazines were bypassed.
+	if (slab_put(&object, 1, locked, mode_ != kBypass ? 1 : 0)) {
 		atomic_add<u64>(put_slow_, 1);
 		if (args_.cap)
 			cap_release(1);
@@ -621,7 +625,8 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		owner_add<u64>(cc.put_fast, accepted);
 	}
 	if (i < n) {
-		const unsigned slow = slab_put(objects + i, n - i, locked);
+		// objects[i] was checked when its push failed; the rest were not.
+		const unsigned slow = slab_put(objects + i, n - i, locked, mode_ != kBypass ? 1 : 0);
 
 		atomic_add<u64>(put_slow_, slow);
 		accepted += slow;
@@ -660,12 +665,13 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 // Frees the slot of @object if it is a busy slot of this cache.  Slab lock
 // held.  Under the pre-2019 policy a slab that empties is detached at once
 // (above the reservation) and queued on @emptied for free_slabs().
-bool Cache::release_slot(void *object, ListNode *emptied)
+bool Cache::release_slot(void *object, ListNode *emptied, bool user)
 {
 	unsigned slot;
 	Slab *slab = lookup(object, &slot);
 
-	if (!slab)
+	// A user's object that is poisoned is free already: in a magazine.
+	if (!slab || (user && poisoned(object)))
 		return false;
 	take_back(object);
 	Slab::clear(slab->busy_bits(), slot);
@@ -673,7 +679,7 @@ bool Cache::release_slot(void *object, ListNode *emptied)
 	write_once(busy_, busy_ - 1);
 	slabs_.rebin(slab);
 	if (xsc_unlikely(free_on_empty_) && !slab->busy &&
-	    count_ >= args_.reservation + geometry_.objects) {
+	    count_ >= static_cast<u64>(args_.reservation) + geometry_.objects) {
 		slabs_.remove(slab);
 		write_once(count_, count_ - geometry_.objects);
 		write_once(slab_count_, slab_count_ - 1);
@@ -722,7 +728,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 			void *object = objects[k];
 
 			if (failed & (1ULL << k)) {
-				release_slot(object, &emptied);
+				release_slot(object, &emptied, false);
 				continue;
 			}
 			if (unconstructed & (1ULL << k)) {
@@ -767,12 +773,17 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 	atomic_add<u64>(get_slow_, got);
 	// Objects in use are at most the busy slots: only when those exceed
 	// the maximum is the sum over the CPUs worth computing.
-	if (read_once(busy_) > read_once(in_use_max_))
+	// Capped caches count exactly in cap_take(); sums of per-CPU counters
+	// read while they move may be one high.
+	if (!args_.cap && read_once(busy_) > read_once(in_use_max_))
 		atomic_max(in_use_max_, in_use_now());
 	return got;
 }
 
-unsigned Cache::slab_put(void **objects, unsigned n, bool locked)
+// Returns @objects to their slabs; the first @trusted are known to be
+// busy and not elsewhere (magazine contents, or checked by the caller), the
+// others are a user's puts, refused if they are free already.
+unsigned Cache::slab_put(void **objects, unsigned n, bool locked, unsigned trusted)
 {
 	unsigned accepted = 0;
 	ListNode emptied;
@@ -782,7 +793,7 @@ unsigned Cache::slab_put(void **objects, unsigned n, bool locked)
 		SlabLock lock(*this, locked);
 
 		for (unsigned i = 0; i < n; i++) {
-			if (release_slot(objects[i], &emptied))
+			if (release_slot(objects[i], &emptied, i >= trusted))
 				accepted++;
 			else
 				atomic_add<u64>(bad_puts_, 1);
@@ -952,7 +963,7 @@ void Cache::flush_cpu(void *context)
 void Cache::return_magazine_objects(Magazine *m)
 {
 	if (m->count)
-		slab_put(m->objects(), m->count, false);
+		slab_put(m->objects(), m->count, false, m->count);
 	m->count = 0;
 }
 
@@ -962,6 +973,8 @@ void Cache::flush_cpus(bool idle_only)
 {
 	FlushRequest req = { this, idle_only, { nullptr, nullptr }, { nullptr, nullptr } };
 
+	if (mode_ == kBypass) // nothing is ever cached
+		return;
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		for (Magazine *&spare : req.spare) {
 			if (!spare)
@@ -1171,7 +1184,8 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	s->in_use = s->get_fast + s->get_slow > s->put_fast + s->put_slow
 			    ? s->get_fast + s->get_slow - s->put_fast - s->put_slow
 			    : 0;
-	atomic_max(in_use_max_, s->in_use);
+	if (!args_.cap)
+		atomic_max(in_use_max_, s->in_use);
 	s->in_use_max = read_once(in_use_max_);
 	s->count = read_once(count_);
 	s->reservation = args_.reservation;

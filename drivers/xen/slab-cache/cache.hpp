@@ -16,6 +16,13 @@ constexpr bool kPoison = true;
 #else
 constexpr bool kPoison = false;
 #endif
+// The platform poisons in granules of this many bytes, at addresses that
+// are multiples of it (KASAN: 8; ASan takes any).
+#ifdef XSC_POISON_GRANULE
+constexpr ulong kPoisonGranule = XSC_POISON_GRANULE;
+#else
+constexpr ulong kPoisonGranule = 1;
+#endif
 
 class Cache {
 public:
@@ -91,9 +98,9 @@ private:
 
 	// Slab layer.
 	unsigned slab_get(void **objects, unsigned n, bool locked);
-	unsigned slab_put(void **objects, unsigned n, bool locked);
+	unsigned slab_put(void **objects, unsigned n, bool locked, unsigned trusted);
 	unsigned take_slots(void **objects, unsigned n, u64 *unconstructed);
-	bool release_slot(void *object, ListNode *emptied);
+	bool release_slot(void *object, ListNode *emptied, bool user);
 	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
@@ -119,7 +126,7 @@ private:
 	void hand_out(void *object) const
 	{
 		if constexpr (kPoison)
-			xsc_unpoison(object, round_up(args_.size, 8));
+			xsc_unpoison(object, round_up(args_.size, kPoisonGranule));
 	}
 	void take_back(void *object) const
 	{

@@ -126,8 +126,9 @@ static bool xsc_owned_by(const struct xsc_entry *entry, const struct module *mod
  * A module going away (unloaded, or its init failed) must have destroyed the
  * caches it created or gave callbacks to: the callbacks are about to vanish
  * with it.  Destroy what it left, with a warning, while its code is still
- * there for the dtors.  (A creator that called from its init code, now
- * freed, is recognised by its callbacks only.)
+ * there for the dtors.  Once a module is live, its init code is freed and
+ * another module may be loaded there: a creator that called from it is
+ * then known by its callbacks only.
  */
 static int xsc_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
@@ -135,6 +136,15 @@ static int xsc_module_notify(struct notifier_block *nb, unsigned long action, vo
 	struct xen_slab_cache *cache;
 	struct xsc_entry *entry;
 
+	if (action == MODULE_STATE_LIVE) {
+		mutex_lock(&xsc_caches_lock);
+		list_for_each_entry(entry, &xsc_caches, node) {
+			if (entry->code[0] && within_module_init(entry->code[0], mod))
+				entry->code[0] = 0;
+		}
+		mutex_unlock(&xsc_caches_lock);
+		return NOTIFY_OK;
+	}
 	if (action != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
 	for (;;) {

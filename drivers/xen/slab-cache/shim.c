@@ -173,12 +173,12 @@ void xsc_index_free(struct xsc_index *index)
 	kfree(index);
 }
 
-/* Callers may already run with interrupts off: save and restore them. */
 unsigned long xsc_address_base(void)
 {
 	return PAGE_OFFSET;
 }
 
+/* Callers may already run with interrupts off: save and restore them. */
 int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int may_sleep)
 {
 	unsigned long flags;

@@ -32,7 +32,8 @@ void xsc_pages_free(void *addr, unsigned int order);
  * host) poison free objects so that an access to an object after its put,
  * or to a slot never handed out, is reported.  xsc_poisoned() says whether
  * the first byte at @addr carries this cache's poison, without a report.
- * @addr and @size are multiples of 8.
+ * @addr and @size are multiples of XSC_POISON_GRANULE when the platform
+ * defines it (the kernel: 8).
  */
 void xsc_poison(void *addr, unsigned long size);
 void xsc_unpoison(void *addr, unsigned long size);
