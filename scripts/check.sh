@@ -7,7 +7,7 @@
 #
 # Usage: scripts/check.sh            (make check)
 #        XSC_STEPS="build kunit" scripts/check.sh   (only those steps)
-#        XSC_SOAK_MS=600000 FUZZ_RUNS=100000 ...     (longer soak and fuzzing: make soak)
+#        XSC_SOAK_MS=240000 FUZZ_RUNS=100000 ...     (longer soak and fuzzing: make soak)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
