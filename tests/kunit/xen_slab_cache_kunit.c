@@ -847,6 +847,10 @@ static bool faults_armed(void)
 	return !page;
 }
 
+/* Operations per fault run, and how often the audit runs among them. */
+#define FAULT_STEPS 1500U
+#define FAULT_AUDIT_EVERY 100U
+
 struct fault_run {
 	struct xen_slab_cache *cache;
 	void *held[256];
@@ -937,9 +941,9 @@ static void xsc_test_page_alloc_faults(struct kunit *test)
 			}
 			KUNIT_ASSERT_FALSE(test, IS_ERR(r->cache));
 
-			for (step = 0; step < 1500; step++) {
+			for (step = 0; step < FAULT_STEPS; step++) {
 				fault_step(test, r, &c, rates[ri]);
-				if (step % 100 == 0) {
+				if (step % FAULT_AUDIT_EVERY == 0) {
 					KUNIT_ASSERT_EQ(test, xen_slab_cache_audit(r->cache), 0);
 					KUNIT_ASSERT_EQ(test, stats(r->cache).in_use, (u64)r->nheld);
 				}
@@ -951,9 +955,9 @@ static void xsc_test_page_alloc_faults(struct kunit *test)
 			KUNIT_EXPECT_GE(test, st.count, 64ULL);
 			if (rates[ri] >= 50)
 				KUNIT_EXPECT_GT(test, st.get_failures + st.ctor_failures, 0ULL);
-			kunit_info(test, "faults %u%% size %zu: %llu gets, %llu failed, %llu ctor failures, %llu audits\n",
+			kunit_info(test, "faults %u%% size %zu: %llu gets, %llu failed, %llu ctor failures, %u audits\n",
 				   rates[ri], sizes[si], r->gets, st.get_failures, st.ctor_failures,
-				   1500ULL / 100);
+				   FAULT_STEPS / FAULT_AUDIT_EVERY);
 
 			/* Faults over: everything goes back, and the cache works. */
 			xen_slab_cache_put_bulk(r->cache, r->held, r->nheld, false);
