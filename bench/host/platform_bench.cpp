@@ -233,17 +233,15 @@ void xsc_might_sleep(void)
 }
 
 // The API's get and put: the thread is its CPU, so the section is free.
+// A thread is a CPU that nothing interrupts: no section around the fast path.
 void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 {
-	void *object = xsc_cache_get_on_cpu(cache, current_cpu);
-
-	return object ? object : xsc_cache_get_slow(cache, locked);
+	return xsc_cache_get(cache, locked, current_cpu);
 }
 
 void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 {
-	if (!xsc_cache_put_on_cpu(cache, object, current_cpu))
-		xsc_cache_put_slow(cache, object, locked);
+	xsc_cache_put(cache, object, locked, current_cpu);
 }
 
 unsigned long xsc_address_base(void)

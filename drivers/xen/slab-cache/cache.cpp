@@ -91,8 +91,10 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	// is always seen.
 	if (xsc_strict_puts())
 		mode_ = kBypass;
-	fast_ = mode_ == kMagazines && !args_.cap;
-	original_fast_ = mode_ == kSingleMagazine && !args_.cap;
+	// Checked builds poison free objects: their gets and puts take the
+	// slow paths, which unpoison, check and poison.
+	fast_ = mode_ != kBypass && !args_.cap && !kPoison;
+	no_magazine_ = Magazine{};
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
 	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
 	sparse_ = mode_ == kMagazines ? geometry_.objects / 2 : 0;
@@ -117,8 +119,9 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
 		cc->hint_gen = ~0ULL; // no hint
-
+		cc->fast = &no_magazine_;
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
+		loaded_changed(*cc);
 		if (mode_ != kSingleMagazine)
 			cc->previous = Magazine::create(magazine_capacity_, 1);
 		if (!cc->loaded || (mode_ != kSingleMagazine && !cc->previous))
@@ -220,6 +223,7 @@ bool Cache::load_nonempty(CpuCache &cc)
 		return true;
 	if (cc.previous->count) {
 		swap(cc.loaded, cc.previous);
+		loaded_changed(cc);
 		return true;
 	}
 	{
@@ -232,6 +236,7 @@ bool Cache::load_nonempty(CpuCache &cc)
 	}
 	cc.previous = cc.loaded;
 	cc.loaded = full;
+	loaded_changed(cc);
 	return true;
 }
 
@@ -249,6 +254,7 @@ bool Cache::push(CpuCache &cc, void *object)
 	if (xsc_unlikely(cc.loaded->full())) {
 		if (!cc.previous->count) {
 			swap(cc.loaded, cc.previous);
+			loaded_changed(cc);
 		} else {
 			{
 				LockGuard guard(depot_.lock);
@@ -266,6 +272,7 @@ bool Cache::push(CpuCache &cc, void *object)
 			}
 			cc.previous = cc.loaded;
 			cc.loaded = empty;
+			loaded_changed(cc);
 		}
 	}
 	cc.loaded->objects()[cc.loaded->count++] = object;
@@ -276,9 +283,7 @@ bool Cache::push(CpuCache &cc, void *object)
 // SLUB's freelist hardening also makes); older ones are not caught here.
 bool Cache::on_top(CpuCache &cc, void *object)
 {
-	Magazine *m = cc.loaded;
-
-	return m->count && m->objects()[m->count - 1] == object;
+	return cc.loaded->top() == object;
 }
 
 // @slab if @object is the start of one of its busy slots (stored in *@slot),
@@ -305,17 +310,43 @@ Slab *Cache::lookup(void *object, unsigned *slot) const
 
 // The index lookup of a put whose object is not in the hinted slab; makes
 // its slab the hint.  @gen was read before the lookup: a slab freed after
-// that read advances the generation past it, so a stale hint is never used.
+// that read advances the generation past it, so a stale hint is never used
+// by the slow paths.  The fast put tests no generation: a slab free clears
+// the hint_span of the CPUs that hint it (forget_fast_puts()).  Store of
+// hint_slab then load of the generation here, advance of the generation
+// then loads of hint_slab there, all sequentially consistent: either that
+// pass sees this hint or this CPU sees the new generation and clears its
+// own.
 Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
 {
 	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
 
 	if (slab) {
-		cc.hint_slab = slab;
+		// hint_span first: a pass that sees the new hint_slab clears
+		// this value, not an older one.
+		write_once(cc.hint_span, sparse(slab) ? 0 : span_);
 		cc.hint_base = reinterpret_cast<uptr>(slab->base);
 		cc.hint_gen = gen;
+		__atomic_store_n(&cc.hint_slab, slab, __ATOMIC_SEQ_CST);
+		if (xsc_unlikely(__atomic_load_n(&slab_gen_, __ATOMIC_SEQ_CST) != gen))
+			write_once(cc.hint_span, 0UL);
 	}
 	return slab;
+}
+
+// Fast puts of objects of @slab stop on every CPU: the slab is being freed
+// (after the generation advanced; see lookup_hint_miss()) or has turned
+// sparse.  A CPU that hints another slab by now loses nothing but a fast
+// put.  Reads a line of every possible CPU: only slab frees and slabs
+// turning sparse come here.
+void Cache::forget_fast_puts(Slab *slab)
+{
+	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
+		CpuCache &cc = cpus_[cpu];
+
+		if (__atomic_load_n(&cc.hint_slab, __ATOMIC_SEQ_CST) == slab)
+			write_once(cc.hint_span, 0UL);
+	}
 }
 
 // lookup() in the CPU section of @cc, through its hint.
@@ -339,32 +370,6 @@ inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
 
 // --- get and put ------------------------------------------------------------
 
-// A put into the loaded magazine if it has room, the object is a busy slot
-// of the hinted slab and not on top of the magazine; false sends the put
-// to put_slow(), which decides (a hint miss is not an error).
-inline bool Cache::put_fast(CpuCache &cc, void *object)
-{
-	Magazine *m = cc.loaded;
-	const unsigned count = m->count;
-	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
-	ulong slot;
-
-	if (xsc_unlikely(offset >= span_ || count >= m->capacity ||
-			 cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE)))
-		return false;
-	// offset < span_: the quotient is below Geometry::objects, and the
-	// product check refuses anything but a slot start (and, for a stride
-	// of 1, whose reciprocal is 0, sends the put to the exact check).
-	slot = static_cast<ulong>((static_cast<unsigned __int128>(offset) * geometry_.reciprocal) >> 64);
-	if (xsc_unlikely(slot * geometry_.stride != offset ||
-			 !Slab::test(cc.hint_slab->busy_bits(), static_cast<unsigned>(slot)) ||
-			 (count && m->objects()[count - 1] == object) || sparse(cc.hint_slab)))
-		return false;
-	m->objects()[count] = object;
-	m->count = count + 1;
-	return true;
-}
-
 // A put of an object of a sparse slab goes back to the slab rather than
 // into a magazine, unless the slab is the cursor (the one gets fill): so
 // sparse slabs drain and are freed, and gets, from magazines or the
@@ -373,6 +378,20 @@ inline bool Cache::put_fast(CpuCache &cc, void *object)
 inline bool Cache::sparse(Slab *slab) const
 {
 	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
+}
+
+// After a slot of @slab was freed and the slabs re-sorted (slab lock held):
+// fast puts stop taking objects of a slab that has just turned sparse, by
+// the slab itself or by losing the cursor (@old_cursor).  A slow put sets
+// the span again when its slab is no longer sparse.
+void Cache::sparse_changed(Slab *slab, Slab *old_cursor)
+{
+	Slab *cursor = slabs_.cursor();
+
+	if (slab->busy == sparse_ && slab != cursor)
+		forget_fast_puts(slab);
+	if (old_cursor != cursor && old_cursor && old_cursor->busy <= sparse_)
+		forget_fast_puts(old_cursor);
 }
 
 // put_fast() over the first objects of @objects, as many as it takes in a
@@ -386,12 +405,12 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 	const unsigned room = m->capacity - start;
 	const uptr base = cc.hint_base;
 	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
-	const ulong span = span_, stride = geometry_.stride;
+	const ulong span = read_once(cc.hint_span), stride = geometry_.stride;
 	const u64 reciprocal = geometry_.reciprocal;
 	const void *top = start ? slots[start - 1] : nullptr;
 	unsigned k = 0;
 
-	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE) || sparse(cc.hint_slab))
+	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE))
 		return 0;
 	for (n = min(n, room); k < n; k++) {
 		void *object = objects[k];
@@ -411,65 +430,44 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 
 // The fast paths, for the platform's entry points (xen_slab_cache_get()
 // and xen_slab_cache_put(), which run them in a CPU section on @cpu and
-// fall back to get_slow()/put_slow()): a get from the loaded magazine, a
-// put of a busy object of this cache, not on top of the loaded magazine,
-// into it.  Caches with a cap, another policy or strict puts always take the
-// slow paths.
-inline void *Cache::get_on_cpu(unsigned cpu)
+// fall back to get_slow()/put_slow()): a get from the loaded magazine; a
+// put into it of a busy object of the hinted slab (not sparse when hinted,
+// the hint still valid) that is not on top of it.  Caches with a cap, no
+// magazines, strict puts or poisoning have a fast magazine of capacity 0.
+template <typename Miss> inline void *Cache::get_on_cpu(ulong cpu, Miss miss)
 {
 	CpuCache &cc = cpus_[cpu];
-	Magazine *m = cc.loaded;
-	const unsigned count = m->count;
-	void *object;
+	Magazine *m = cc.fast;
+	ulong top;
 
-	// Checked builds poison free objects: their gets and puts take the
-	// slow paths, which unpoison, check and poison.
-	if constexpr (kPoison)
-		return nullptr;
-	if (xsc_unlikely(!fast_))
-		return original_fast_ && count ? original_get(cc) : nullptr;
-	if (xsc_unlikely(!count))
-		return nullptr;
-	object = m->objects()[count - 1];
-	m->count = count - 1;
+	// Empty: count - 1 borrows.
+	if (xsc_unlikely(__builtin_sub_overflow(m->count, 1UL, &top)))
+		return miss();
+	m->count = top;
 	owner_inc(cc.get_fast);
-	return object;
+	return m->objects()[top];
 }
 
-inline bool Cache::put_on_cpu(void *object, unsigned cpu)
+template <typename Miss> inline bool Cache::put_on_cpu(void *object, ulong cpu, Miss miss)
 {
 	CpuCache &cc = cpus_[cpu];
+	Magazine *m = cc.fast;
+	const ulong count = m->count;
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
 
-	if constexpr (kPoison)
-		return false;
-	if (xsc_unlikely(!fast_))
-		return original_fast_ && original_put(cc, object);
-	if (xsc_unlikely(!put_fast(cc, object)))
-		return false;
+	// hint_span is 0 unless the hinted slab takes fast puts: it is
+	// cleared on every CPU that hints a slab before the slab is freed, so
+	// no generation is tested here.  offset < hint_span: the offset fits
+	// multiple_of_stride().  Whether the slot is busy is not tested (it
+	// would cost a third of the path): the slow paths, checked builds and
+	// strict puts test it.
+	if (xsc_unlikely(offset >= read_once(cc.hint_span) || count >= m->capacity ||
+			 !geometry_.multiple_of_stride(offset) ||
+			 m->objects()[static_cast<long>(count) - 1] == object))
+		return miss();
+	m->objects()[count] = object;
+	m->count = count + 1;
 	owner_inc(cc.put_fast);
-	return true;
-}
-
-// The original's policies get the same inline magazine hit (their one
-// magazine; put_fast() with no sparse-slab rule, sparse_ being 0), plus the
-// shared counter every get and put of theirs updates: so that comparisons
-// with them measure policies, not a slower path.
-void *Cache::original_get(CpuCache &cc)
-{
-	Magazine *m = cc.loaded;
-	void *object = m->objects()[--m->count];
-
-	owner_inc(cc.get_fast);
-	atomic_add<u64>(shared_in_use_, 1);
-	return object;
-}
-
-bool Cache::original_put(CpuCache &cc, void *object)
-{
-	if (!put_fast(cc, object))
-		return false;
-	owner_inc(cc.put_fast);
-	atomic_add<u64>(shared_in_use_, -1ULL);
 	return true;
 }
 
@@ -525,7 +523,11 @@ void Cache::put_slow(void *object, bool locked)
 		if (xsc_unlikely(shared_counter_))
 			atomic_add<u64>(shared_in_use_, -1ULL);
 		if (xsc_likely(mode_ == kMagazines)) {
-			pushed = !sparse(slab) && push(cc, object);
+			const bool to_slab = sparse(slab);
+
+			// The hint is @slab, busy: its fast puts follow this one.
+			write_once(cc.hint_span, to_slab ? 0 : span_);
+			pushed = !to_slab && push(cc, object);
 		} else {
 			pushed = !cc.loaded->full();
 			if (pushed)
@@ -669,6 +671,7 @@ bool Cache::release_slot(void *object, ListNode *emptied, bool user)
 {
 	unsigned slot;
 	Slab *slab = lookup(object, &slot);
+	Slab *old_cursor;
 
 	// A user's object that is poisoned is free already: in a magazine.
 	if (!slab || (user && poisoned(object)))
@@ -677,7 +680,10 @@ bool Cache::release_slot(void *object, ListNode *emptied, bool user)
 	Slab::clear(slab->busy_bits(), slot);
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);
+	old_cursor = slabs_.cursor();
 	slabs_.rebin(slab);
+	if (sparse_)
+		sparse_changed(slab, old_cursor);
 	if (xsc_unlikely(free_on_empty_) && !slab->busy &&
 	    count_ >= static_cast<u64>(args_.reservation) + geometry_.objects) {
 		slabs_.remove(slab);
@@ -901,7 +907,8 @@ void Cache::free_slab(Slab *slab)
 	xsc_index_erase(index_, key_of(slab->base));
 	// Hints of this slab die now; its metadata lives until every CPU
 	// section that could have read the old generation has ended.
-	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_SEQ_CST);
+	forget_fast_puts(slab);
 	free_slab_objects(slab);
 	xsc_pages_free(slab->base, geometry_.order);
 	xsc_meta_free_deferred(slab);
@@ -955,6 +962,7 @@ void Cache::flush_cpu(void *context)
 				req->spare[i] = nullptr;
 			}
 		}
+		cache->loaded_changed(cc);
 	}
 	cc.ops_at_last_pass = ops;
 	xsc_cpu_exit(flags);
@@ -1313,12 +1321,12 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 
 void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
 {
-	return to_cache(cache)->get_on_cpu(cpu);
+	return to_cache(cache)->get_on_cpu(cpu, [] { return static_cast<void *>(nullptr); });
 }
 
 int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
 {
-	return to_cache(cache)->put_on_cpu(object, cpu);
+	return to_cache(cache)->put_on_cpu(object, cpu, [] { return false; });
 }
 
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)
@@ -1330,6 +1338,25 @@ void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked)
 {
 	to_cache(cache)->put_slow(object, locked);
 }
+
+#ifndef __KERNEL__
+void *xsc_cache_get(struct xen_slab_cache *cache, bool locked, unsigned long cpu)
+{
+	xsc::Cache *c = to_cache(cache);
+
+	return c->get_on_cpu(cpu, [c, locked] { return c->get_slow(locked); });
+}
+
+void xsc_cache_put(struct xen_slab_cache *cache, void *object, bool locked, unsigned long cpu)
+{
+	xsc::Cache *c = to_cache(cache);
+
+	c->put_on_cpu(object, cpu, [c, object, locked] {
+		c->put_slow(object, locked);
+		return true;
+	});
+}
+#endif
 
 unsigned int xen_slab_cache_get_bulk(struct xen_slab_cache *cache, void **objects,
 				     unsigned int n, bool locked)

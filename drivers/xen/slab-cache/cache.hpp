@@ -29,9 +29,11 @@ public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
 	void destroy();
 
-	// Fast paths (in a CPU section on @cpu) and the rest; see cache.cpp.
-	void *get_on_cpu(unsigned cpu);
-	bool put_on_cpu(void *object, unsigned cpu);
+	// Slow paths, bulk calls and the rest; see cache.cpp.
+	// Fast paths (in a CPU section on @cpu): @miss() decides when they
+	// decline; see cache.cpp.
+	template <typename Miss> void *get_on_cpu(ulong cpu, Miss miss);
+	template <typename Miss> bool put_on_cpu(void *object, ulong cpu, Miss miss);
 	void *get_slow(bool locked);
 	void put_slow(void *object, bool locked);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
@@ -84,10 +86,14 @@ private:
 	int init(const char *name, const xen_slab_cache_args *args);
 	void release_resources();
 
-	bool put_fast(CpuCache &cc, void *object);
-	void *original_get(CpuCache &cc);
-	bool original_put(CpuCache &cc, void *object);
 	bool sparse(Slab *slab) const;
+	void sparse_changed(Slab *slab, Slab *old_cursor);
+	void forget_fast_puts(Slab *slab);
+	void loaded_changed(CpuCache &cc)
+	{
+		if (fast_)
+			cc.fast = cc.loaded;
+	}
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
@@ -153,8 +159,8 @@ private:
 	}
 
 	// Read-mostly after creation.
-	bool fast_;	// gets and puts may try the loaded magazine inline
-	bool original_fast_; // the same, with the original's one magazine
+	bool fast_;	// gets and puts may try the loaded magazine inline (CpuCache::fast)
+	Magazine no_magazine_; // capacity 0: CpuCache::fast of the other caches
 	ulong span_;	// bytes of a slab covered by slots: objects x stride
 	unsigned sparse_; // a slab with fewer busy slots is sparse
 	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)

@@ -11,8 +11,12 @@ namespace xsc {
 
 struct Magazine {
 	Magazine *next; // in a depot list
-	unsigned count; // objects held, objects[0 .. count)
-	unsigned capacity;
+	// Words, not ints: the fast paths index with them as they are.
+	ulong count; // objects held, objects[0 .. count)
+	ulong capacity;
+	// Always nullptr, right before objects[0]: the object on top is
+	// objects()[count - 1] even when the magazine is empty.
+	void *guard;
 
 	void **objects()
 	{
@@ -22,6 +26,12 @@ struct Magazine {
 	bool full() const
 	{
 		return count == capacity;
+	}
+
+	// The object on top, or nullptr when empty (the guard).
+	void *top()
+	{
+		return objects()[static_cast<long>(count) - 1];
 	}
 
 	static Magazine *create(unsigned capacity, int may_sleep)
@@ -34,9 +44,13 @@ struct Magazine {
 		m->next = nullptr;
 		m->count = 0;
 		m->capacity = capacity;
+		m->guard = nullptr;
 		return m;
 	}
 };
+
+static_assert(__builtin_offsetof(Magazine, guard) + sizeof(void *) == sizeof(Magazine),
+	      "the guard sits right before objects()[0]");
 
 // A stack of magazines.
 struct MagazineList {
@@ -81,20 +95,31 @@ struct Slab;
 // of gets or puts pass before the next one.  Only its own CPU touches it,
 // with interrupts off; the statistics are written only by that CPU.
 //
-// The hint is the slab this CPU's last put looked up in the index: a put of
-// an object of the same slab needs no index lookup.  It is valid while
-// hint_gen equals the cache's slab generation, which every slab free
-// advances (after removing the slab from the index, before its metadata
-// goes after a grace period).
+// The fast paths read the first cache line only.  fast is the loaded
+// magazine, or, in caches whose gets and puts may not take the loaded
+// magazine inline (a cap, no magazines, checked builds), the cache's empty
+// magazine of capacity 0, which no fast get or put can use: so the fast
+// paths need no test of the cache's mode.
+//
+// The hint is the slab this CPU's last slow put found its object in: a put
+// of an object of the same slab needs no lookup.  The slow paths trust it
+// while hint_gen equals the cache's slab generation, which every slab free
+// advances (after the slab can no longer be found, before its metadata
+// goes after a grace period).  hint_span is how many bytes from hint_base
+// a fast put takes: the slots of the slab, or 0 when the slab was sparse
+// when hinted, has turned sparse since or is being freed (other CPUs clear
+// it then: Cache::forget_fast_puts()).
 struct alignas(XSC_CACHE_LINE) CpuCache {
-	Magazine *loaded;
-	Magazine *previous;
+	Magazine *fast;
+	uptr hint_base;	      // hint_slab->base
+	ulong hint_span;
+	u64 hint_gen;
 	u64 get_fast;
 	u64 put_fast;
-	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 	Slab *hint_slab;
-	uptr hint_base;	      // hint_slab->base
-	u64 hint_gen;
+	Magazine *loaded;
+	Magazine *previous;
+	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 };
 
 } // namespace xsc

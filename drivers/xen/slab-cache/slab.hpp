@@ -21,6 +21,16 @@ struct Geometry {
 	// Smallest order whose unused tail is at most 1/8 of the slab.
 	static bool compute(ulong size, ulong align, Geometry *g);
 
+	// Whether @offset (below 2^32) is a multiple of the stride, by one
+	// multiplication: n is divisible by d < 2^32 exactly when
+	// n * ceil(2^64 / d) mod 2^64 < ceil(2^64 / d) (Lemire, Kaser and
+	// Kurz, "Faster remainder by direct computation", 2019).  Always false
+	// for a stride of 1, whose reciprocal is 0.
+	bool multiple_of_stride(ulong offset) const
+	{
+		return offset * reciprocal < reciprocal;
+	}
+
 	// Slot of @offset bytes into a slab, or -1 when it is not a slot start.
 	long slot_of(ulong offset) const
 	{

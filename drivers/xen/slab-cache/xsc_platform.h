@@ -119,6 +119,16 @@ int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned in
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked);
 void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked);
 
+#ifndef __KERNEL__
+/*
+ * For platforms whose CPU sections cost nothing (user space, where a thread
+ * is a CPU that nothing interrupts): the fast path on @cpu, then the slow
+ * path if it declined, in one call.
+ */
+void *xsc_cache_get(struct xen_slab_cache *cache, bool locked, unsigned long cpu);
+void xsc_cache_put(struct xen_slab_cache *cache, void *object, bool locked, unsigned long cpu);
+#endif
+
 /* Entry points of the core that only the platform calls. */
 const char *xsc_cache_name(struct xen_slab_cache *cache);
 void xsc_cache_cpu_dead(struct xen_slab_cache *cache, unsigned int cpu);
