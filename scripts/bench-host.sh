@@ -34,6 +34,20 @@ ir() {
 	rm -f "$file"
 }
 
+# api MODE N FUNC...: instructions inside the API calls FUNC (inclusive).
+api() {
+	local mode=$1 n=$2 file
+	shift 2
+	file=$out/callgrind.$mode.$n.$$
+	valgrind --tool=callgrind --callgrind-out-file="$file" "$out/callgrind_ops" "$mode" "$n" 2>/dev/null
+	callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null |
+		sed -nE 's/^ *([0-9,]+) \( *[0-9.]+%\) +[^ ]*:([A-Za-z0-9_]+)( .*)?$/\2 \1/p' |
+		awk -v fns="$*" 'BEGIN { n = split(fns, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }
+			!($1 in seen) { seen[$1] = 1; v = $2; gsub(/,/, "", v); if ($1 in want) sum += v }
+			END { print sum + 0 }'
+	rm -f "$file"
+}
+
 # The benchmark platform's functions (xsc_platform.h), counted apart.
 platform=()
 for f in xsc_cpu_enter xsc_cpu_exit xsc_lock_irqsave xsc_unlock_irqrestore xsc_index_load \
@@ -49,17 +63,26 @@ caller=$(awk -v a="$(ir caller $n1)" -v b="$(ir caller $n2)" -v d=$((n2 - n1)) '
 echo "## Instructions per object (valgrind --tool=callgrind, $n1 and $n2 iterations, difference)"
 echo "## 'total' counts everything per object; 'platform' is what the benchmark platform's"
 echo "## functions (xsc_platform.h) execute; 'core' is total - platform - the caller's loop and calls"
-echo "## ($caller instructions per iteration, measured with functions that return at once)."
-printf '%-12s %-40s %8s %8s %8s\n' mode what total platform core
+echo "## ($caller instructions per iteration, measured with functions that return at once);"
+echo "## 'in API' is what runs inside the API's calls, from their first instruction to their"
+echo "## return (callgrind's inclusive cost of xen_slab_cache_get + _put, or of the bulk pair)."
+printf '%-12s %-40s %8s %8s %8s %8s\n' mode what total platform core 'in API'
 while read -r mode objects what; do
 	a=$(ir "$mode" $n1)
 	b=$(ir "$mode" $n2)
 	pa=$(ir "$mode" $n1 --collect-atstart=no "${platform[@]}")
 	pb=$(ir "$mode" $n2 --collect-atstart=no "${platform[@]}")
+	if [ "$objects" = 1 ]; then
+		fns="xen_slab_cache_get xen_slab_cache_put"
+	else
+		fns="xen_slab_cache_get_bulk xen_slab_cache_put_bulk"
+	fi
+	ia=$(api "$mode" $n1 $fns)
+	ib=$(api "$mode" $n2 $fns)
 	awk -v m="$mode" -v w="$what" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v k="$objects" \
-		-v d=$((n2 - n1)) -v caller="$caller" 'BEGIN {
-		t = (b - a) / (d * k); p = (pb - pa) / (d * k)
-		printf "%-12s %-40s %8.1f %8.1f %8.1f\n", m, w, t, p, t - p - caller / k }'
+		-v ia="$ia" -v ib="$ib" -v d=$((n2 - n1)) -v caller="$caller" 'BEGIN {
+		t = (b - a) / (d * k); p = (pb - pa) / (d * k); i = (ib - ia) / (d * k)
+		printf "%-12s %-40s %8.1f %8.1f %8.1f %8.1f\n", m, w, t, p, t - p - caller / k, i }'
 done <<'LIST'
 pair 1 get+put pair, magazine hit (ours)
 pair-2019 1 get+put pair, magazine hit (2019 policy)
