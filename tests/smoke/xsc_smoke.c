@@ -9,6 +9,9 @@
  */
 #include <linux/delay.h>
 #include <linux/err.h>
+#include <linux/hrtimer.h>
+#include <linux/jiffies.h>
+#include <linux/completion.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -96,6 +99,167 @@ static void run_checks(void)
 	report(atomic_read(&ctor_calls) == atomic_read(&dtor_calls), "smoke.dtor-per-ctor");
 }
 
+/*
+ * Gets and puts from a hard interrupt in the middle of the fast paths of a
+ * thread on the same CPU.  The fast paths run with preemption off but
+ * interrupts on: an interrupted one must be left alone, so the interrupt's
+ * gets and puts go to the slabs (the cache's get_slow counts them).  Every
+ * object carries its owner while it is out: an object handed out twice,
+ * or lost, fails the check.
+ */
+struct irq_run {
+	struct xen_slab_cache *cache;
+	struct hrtimer timer;
+	struct completion done;
+	unsigned long fires, thread_ops, twice;
+	unsigned long *held; /* by the timer */
+	u64 slow_before; /* the cache's get_slow once warm, before the timer */
+	bool stop;
+};
+
+#define IRQ_RUN_FREE 0UL
+#define IRQ_RUN_THREAD 1UL
+#define IRQ_RUN_TIMER 2UL
+
+static bool irq_run_take(struct irq_run *r, unsigned long *object, unsigned long owner)
+{
+	if (*object != IRQ_RUN_FREE) {
+		r->twice++;
+		return false;
+	}
+	*object = owner;
+	return true;
+}
+
+static enum hrtimer_restart irq_run_timer(struct hrtimer *timer)
+{
+	struct irq_run *r = container_of(timer, struct irq_run, timer);
+	unsigned long *o[4];
+	unsigned int n, i;
+
+	if (r->fires++ % 8) {
+		/* Hold an object from one interrupt to the next. */
+		if (r->held) {
+			*r->held = IRQ_RUN_FREE;
+			xen_slab_cache_put(r->cache, r->held, false);
+			r->held = NULL;
+		} else {
+			r->held = xen_slab_cache_get(r->cache, false);
+			if (r->held && !irq_run_take(r, r->held, IRQ_RUN_TIMER))
+				r->held = NULL;
+		}
+	} else {
+		n = xen_slab_cache_get_bulk(r->cache, (void **)o, ARRAY_SIZE(o), false);
+		for (i = 0; i < n; i++)
+			irq_run_take(r, o[i], IRQ_RUN_TIMER);
+		for (i = 0; i < n; i++)
+			*o[i] = IRQ_RUN_FREE;
+		xen_slab_cache_put_bulk(r->cache, (void **)o, n, false);
+	}
+	if (READ_ONCE(r->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(timer, ns_to_ktime(20 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/* Until 200 interrupt gets went to the slabs, or two seconds. */
+static int irq_run_thread(void *arg)
+{
+	struct irq_run *r = arg;
+	unsigned long deadline = jiffies + 2 * HZ;
+	struct xen_slab_cache_stats s;
+	unsigned long *held[3] = {};
+	void *warm[8];
+	unsigned int k;
+
+	/* Warm: the magazine holds objects for both sides. */
+	k = xen_slab_cache_get_bulk(r->cache, warm, ARRAY_SIZE(warm), false);
+	xen_slab_cache_put_bulk(r->cache, warm, k, false);
+	xen_slab_cache_get_stats(r->cache, &s);
+	r->slow_before = s.get_slow;
+
+	hrtimer_init(&r->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	r->timer.function = irq_run_timer;
+	hrtimer_start(&r->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	do {
+		for (k = 0; k < 4096; k++) {
+			unsigned long **slot = &held[k % ARRAY_SIZE(held)];
+
+			if (*slot) {
+				**slot = IRQ_RUN_FREE;
+				xen_slab_cache_put(r->cache, *slot, false);
+			}
+			*slot = xen_slab_cache_get(r->cache, false);
+			if (*slot && !irq_run_take(r, *slot, IRQ_RUN_THREAD))
+				*slot = NULL;
+			r->thread_ops++;
+		}
+		xen_slab_cache_get_stats(r->cache, &s);
+		cond_resched();
+	} while (s.get_slow - r->slow_before < 200 && time_before(jiffies, deadline));
+	WRITE_ONCE(r->stop, true);
+	hrtimer_cancel(&r->timer);
+	if (r->held) {
+		*r->held = IRQ_RUN_FREE;
+		xen_slab_cache_put(r->cache, r->held, false);
+	}
+	for (k = 0; k < ARRAY_SIZE(held); k++) {
+		if (held[k]) {
+			*held[k] = IRQ_RUN_FREE;
+			xen_slab_cache_put(r->cache, held[k], false);
+		}
+	}
+	complete(&r->done);
+	return 0;
+}
+
+static int zero_ctor(void *arg, void *object)
+{
+	*(unsigned long *)object = IRQ_RUN_FREE;
+	return 0;
+}
+
+static void run_interrupt_checks(void)
+{
+	struct xen_slab_cache_args args = { .size = 256, .ctor = zero_ctor };
+	struct xen_slab_cache_stats s;
+	struct task_struct *task;
+	struct irq_run *r;
+	bool ok;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		report(false, "smoke.interrupted-fast-paths");
+		return;
+	}
+	init_completion(&r->done);
+	r->cache = xen_slab_cache_create("smoke-irq", &args);
+	if (IS_ERR(r->cache)) {
+		report(false, "smoke.interrupted-fast-paths");
+		kfree(r);
+		return;
+	}
+	task = kthread_create(irq_run_thread, r, "xsc_irq_run");
+	if (IS_ERR(task)) {
+		report(false, "smoke.interrupted-fast-paths");
+		xen_slab_cache_destroy(r->cache);
+		kfree(r);
+		return;
+	}
+	kthread_bind(task, 0);
+	wake_up_process(task);
+	wait_for_completion(&r->done);
+
+	xen_slab_cache_get_stats(r->cache, &s);
+	pr_info("xsc_smoke: %lu thread gets and puts, %lu timer interrupts, %llu gets from the slabs while both ran, %llu from magazines, %lu handed out twice\n",
+		r->thread_ops, r->fires, s.get_slow - r->slow_before, s.get_fast, r->twice);
+	/* Interrupted fast paths happened: their gets went to the slabs. */
+	ok = r->twice == 0 && s.get_slow - r->slow_before >= 20 && s.in_use == 0 && s.bad_puts == 0;
+	report(ok && xen_slab_cache_audit(r->cache) == 0, "smoke.interrupted-fast-paths");
+	xen_slab_cache_destroy(r->cache);
+	kfree(r);
+}
+
 static int demo_fn(void *unused)
 {
 	static void *held[256]; /* one demo thread */
@@ -121,6 +285,7 @@ static int __init xsc_smoke_init(void)
 {
 	if (!traffic) {
 		run_checks();
+		run_interrupt_checks();
 		return 0;
 	}
 	demo_cache = create_buffers("demo-rx-buffers", 64);

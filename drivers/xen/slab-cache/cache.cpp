@@ -471,6 +471,39 @@ template <typename Miss> inline bool Cache::put_on_cpu(void *object, ulong cpu, 
 	return true;
 }
 
+// The fast paths with preemption off and interrupts on: a fast path that an
+// interrupt on this CPU interrupts is left alone (the interrupt's gets and
+// puts decline here and go to the slabs from the slow paths).
+inline void *Cache::get_interruptible(ulong cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	void *object;
+
+	if (xsc_unlikely(cc.busy))
+		return nullptr;
+	cc.busy = 1;
+	compiler_barrier();
+	object = get_on_cpu(cpu, [] { return static_cast<void *>(nullptr); });
+	compiler_barrier();
+	cc.busy = 0;
+	return object;
+}
+
+inline bool Cache::put_interruptible(void *object, ulong cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	bool taken;
+
+	if (xsc_unlikely(cc.busy))
+		return false;
+	cc.busy = 1;
+	compiler_barrier();
+	taken = put_on_cpu(object, cpu, [] { return false; });
+	compiler_barrier();
+	cc.busy = 0;
+	return taken;
+}
+
 void *Cache::get_slow(bool locked)
 {
 	unsigned granted;
@@ -486,7 +519,10 @@ void *Cache::get_slow(bool locked)
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		if (xsc_likely(mode_ == kMagazines))
+		// Interrupted a fast path: the slabs serve.
+		if (xsc_unlikely(cc.busy))
+			object = nullptr;
+		else if (xsc_likely(mode_ == kMagazines))
 			object = pop(cc);
 		else if (cc.loaded->count)
 			object = cc.loaded->objects()[--cc.loaded->count];
@@ -508,12 +544,20 @@ void *Cache::get_slow(bool locked)
 
 void Cache::put_slow(void *object, bool locked)
 {
+	bool checked = false;
+
 	if (xsc_likely(mode_ != kBypass)) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 		unsigned slot;
 		bool pushed;
-		Slab *slab = lookup_on_cpu(cc, object, &slot);
+		Slab *slab;
+
+		// Interrupted a fast path: the slabs take the object (and check it).
+		if (xsc_unlikely(cc.busy))
+			goto to_slab;
+		checked = true;
+		slab = lookup_on_cpu(cc, object, &slot);
 
 		if (xsc_unlikely(!slab || on_top(cc, object) || poisoned(object))) {
 			bad_put(object);
@@ -540,8 +584,8 @@ void Cache::put_slow(void *object, bool locked)
 			return;
 		}
 	}
-	// Checked above unless the magazines were bypassed.
-	if (slab_put(&object, 1, locked, mode_ != kBypass ? 1 : 0)) {
+to_slab:
+	if (slab_put(&object, 1, locked, checked ? 1 : 0)) {
 		atomic_add<u64>(put_slow_, 1);
 		if (args_.cap)
 			cap_release(1);
@@ -562,7 +606,9 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
 
-		while (got < want && (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
+		// Unless it interrupted a fast path: the slabs serve then.
+		while (!cc.busy && got < want &&
+		       (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
 			Magazine *m = cc.loaded;
 			const unsigned count = m->count;
 			const unsigned take = min(count, want - got);
@@ -592,43 +638,21 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 void Cache::put_bulk(void **objects, unsigned n, bool locked)
 {
 	unsigned i = 0, accepted = 0;
+	bool checked = false;
 
 	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
-		unsigned slot;
 
-		for (; i < n; i++) {
-			// Checked builds check each object for poison on its own.
-			if (xsc_likely(mode_ == kMagazines) && !kPoison) {
-				const unsigned run = put_run(cc, objects + i, n - i);
-
-				i += run;
-				accepted += run;
-				if (i == n)
-					break;
-			}
-			if (xsc_unlikely(!lookup_on_cpu(cc, objects[i], &slot) || on_top(cc, objects[i]) ||
-					 poisoned(objects[i]))) {
-				bad_put(objects[i]);
-				continue;
-			}
-			take_back(objects[i]);
-			if (mode_ == kMagazines) {
-				if (!push(cc, objects[i]))
-					break;
-			} else {
-				if (cc.loaded->full())
-					break;
-				cc.loaded->objects()[cc.loaded->count++] = objects[i];
-			}
-			accepted++;
+		// Interrupted a fast path: the slabs take (and check) them all.
+		if (xsc_likely(!cc.busy)) {
+			checked = true;
+			i = put_bulk_on_cpu(cc, objects, n, &accepted);
 		}
-		owner_add<u64>(cc.put_fast, accepted);
 	}
 	if (i < n) {
 		// objects[i] was checked when its push failed; the rest were not.
-		const unsigned slow = slab_put(objects + i, n - i, locked, mode_ != kBypass ? 1 : 0);
+		const unsigned slow = slab_put(objects + i, n - i, locked, checked ? 1 : 0);
 
 		atomic_add<u64>(put_slow_, slow);
 		accepted += slow;
@@ -637,6 +661,43 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		cap_release(accepted);
 	if (shared_counter_ && accepted)
 		atomic_add<u64>(shared_in_use_, -static_cast<u64>(accepted));
+}
+
+// The magazine part of put_bulk(): puts @objects into the magazines of @cc
+// (refusing bad ones) until a push fails; returns the index of the first
+// object not taken, and the objects taken in *@accepted.
+unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted)
+{
+	unsigned i, slot;
+
+	for (i = 0; i < n; i++) {
+		// Checked builds check each object for poison on its own.
+		if (xsc_likely(mode_ == kMagazines) && !kPoison) {
+			const unsigned run = put_run(cc, objects + i, n - i);
+
+			i += run;
+			*accepted += run;
+			if (i == n)
+				break;
+		}
+		if (xsc_unlikely(!lookup_on_cpu(cc, objects[i], &slot) || on_top(cc, objects[i]) ||
+				 poisoned(objects[i]))) {
+			bad_put(objects[i]);
+			continue;
+		}
+		take_back(objects[i]);
+		if (mode_ == kMagazines) {
+			if (!push(cc, objects[i]))
+				break;
+		} else {
+			if (cc.loaded->full())
+				break;
+			cc.loaded->objects()[cc.loaded->count++] = objects[i];
+		}
+		++*accepted;
+	}
+	owner_add<u64>(cc.put_fast, *accepted);
+	return i;
 }
 
 // --- the slab layer ---------------------------------------------------------
@@ -939,6 +1000,7 @@ unsigned Cache::free_empty_slabs(u64 keep, ulong limit)
 struct FlushRequest {
 	Cache *cache;
 	bool idle_only;
+	bool busy; // the CPU was in a fast path
 	Magazine *spare[2]; // empty magazines to hand to the CPU
 	Magazine *taken[2]; // its non-empty ones, to be emptied by the caller
 };
@@ -954,6 +1016,12 @@ void Cache::flush_cpu(void *context)
 	const u64 ops = cc.get_fast + cc.put_fast;
 	Magazine **slots[2] = { &cc.loaded, &cc.previous };
 
+	// Interrupted a fast path: the caller asks again.
+	req->busy = cc.busy;
+	if (xsc_unlikely(req->busy)) {
+		xsc_cpu_exit(flags);
+		return;
+	}
 	if (!req->idle_only || ops == cc.ops_at_last_pass) {
 		for (unsigned i = 0; i < 2; i++) {
 			if ((*slots[i])->count && req->spare[i]) {
@@ -979,7 +1047,7 @@ void Cache::return_magazine_objects(Magazine *m)
 // or with @idle_only of those that did no get or put since the last pass.
 void Cache::flush_cpus(bool idle_only)
 {
-	FlushRequest req = { this, idle_only, { nullptr, nullptr }, { nullptr, nullptr } };
+	FlushRequest req = { this, idle_only, false, { nullptr, nullptr }, { nullptr, nullptr } };
 
 	if (mode_ == kBypass) // nothing is ever cached
 		return;
@@ -990,8 +1058,11 @@ void Cache::flush_cpus(bool idle_only)
 		}
 		if (!req.spare[0] || !req.spare[1])
 			break;
-		if (xsc_run_on_cpu(cpu, flush_cpu, &req))
-			continue;
+		// A fast path lasts a few instructions: ask again a few times.
+		for (unsigned tries = 0; tries < 8; tries++) {
+			if (xsc_run_on_cpu(cpu, flush_cpu, &req) || !req.busy)
+				break;
+		}
 		for (Magazine *&taken : req.taken) {
 			if (taken) {
 				return_magazine_objects(taken);
@@ -1321,12 +1392,12 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 
 void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
 {
-	return to_cache(cache)->get_on_cpu(cpu, [] { return static_cast<void *>(nullptr); });
+	return to_cache(cache)->get_interruptible(cpu);
 }
 
 int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
 {
-	return to_cache(cache)->put_on_cpu(object, cpu, [] { return false; });
+	return to_cache(cache)->put_interruptible(object, cpu);
 }
 
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)

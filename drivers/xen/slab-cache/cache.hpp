@@ -34,6 +34,9 @@ public:
 	// decline; see cache.cpp.
 	template <typename Miss> void *get_on_cpu(ulong cpu, Miss miss);
 	template <typename Miss> bool put_on_cpu(void *object, ulong cpu, Miss miss);
+	// The same, where interrupts may come (CpuCache::busy).
+	void *get_interruptible(ulong cpu);
+	bool put_interruptible(void *object, ulong cpu);
 	void *get_slow(bool locked);
 	void put_slow(void *object, bool locked);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
@@ -95,6 +98,7 @@ private:
 			cc.fast = cc.loaded;
 	}
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
+	unsigned put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted);
 
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
 	bool load_nonempty(CpuCache &cc);

@@ -109,16 +109,21 @@ struct Slab;
 // a fast put takes: the slots of the slab, or 0 when the slab was sparse
 // when hinted, has turned sparse since or is being freed (other CPUs clear
 // it then: Cache::forget_fast_puts()).
+//
+// Interrupts may come in the middle of a fast path (the kernel runs them
+// with preemption off only): busy says one of this CPU is under way, and
+// whatever interrupts it leaves the magazines and the hint alone.
 struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *fast;
 	uptr hint_base;	      // hint_slab->base
 	ulong hint_span;
-	u64 hint_gen;
+	ulong busy;
 	u64 get_fast;
 	u64 put_fast;
 	Slab *hint_slab;
 	Magazine *loaded;
 	Magazine *previous;
+	u64 hint_gen;
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 };
 

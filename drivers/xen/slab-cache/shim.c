@@ -11,6 +11,7 @@
 #include <linux/kasan.h>
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
+#include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -220,18 +221,19 @@ void xsc_might_sleep(void)
 }
 
 /*
- * The get and put of the API: the magazine fast path of the core runs with
- * interrupts off here, inline, on the current CPU; everything else in the
- * core's slow paths.
+ * The get and put of the API: the magazine fast path of the core runs
+ * inline here with preemption off, on the current CPU; interrupts stay on
+ * (the core marks its CPU's front end busy meanwhile, and an interrupt's
+ * gets and puts then go to the slabs).  Everything else is in the core's
+ * slow paths.
  */
 void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 {
-	unsigned long flags;
 	void *object;
 
-	local_irq_save(flags);
+	preempt_disable();
 	object = xsc_cache_get_on_cpu(cache, smp_processor_id());
-	local_irq_restore(flags);
+	preempt_enable();
 	if (likely(object))
 		return object;
 	return xsc_cache_get_slow(cache, locked);
@@ -239,12 +241,11 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 
 void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 {
-	unsigned long flags;
 	int taken;
 
-	local_irq_save(flags);
+	preempt_disable();
 	taken = xsc_cache_put_on_cpu(cache, object, smp_processor_id());
-	local_irq_restore(flags);
+	preempt_enable();
 	if (unlikely(!taken))
 		xsc_cache_put_slow(cache, object, locked);
 }

@@ -56,6 +56,12 @@ constexpr ulong round_up(ulong x, ulong align)
 	return (x + align - 1) & ~(align - 1);
 }
 
+// Orders memory accesses against an interrupt on the same CPU only.
+inline void compiler_barrier()
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 #define xsc_likely(x) __builtin_expect(!!(x), 1)
 #define xsc_unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -108,10 +108,11 @@ void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_sla
 
 /*
  * The platform defines xen_slab_cache_get() and xen_slab_cache_put(), so
- * that the CPU section of their fast paths is inline: in a CPU section on
- * @cpu, xsc_cache_get_on_cpu() returns an object from the CPU's loaded
- * magazine or NULL, xsc_cache_put_on_cpu() returns non-zero when it took
- * the object; after the section, the slow paths do everything else (they
+ * that the CPU section of their fast paths is inline: on @cpu, with
+ * preemption (migration) off -- interrupts may stay on --,
+ * xsc_cache_get_on_cpu() returns an object from the CPU's loaded magazine
+ * or NULL, xsc_cache_put_on_cpu() returns non-zero when it took the
+ * object; after the section, the slow paths do everything else (they
  * enter sections of their own and may take locks).
  */
 void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu);
