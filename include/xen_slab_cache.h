@@ -204,8 +204,14 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked);
  * @object: the object.
  * @locked: as for xen_slab_cache_get().
  *
- * A pointer that is not a busy object of @cache is refused with a warning
- * (once per cache) and the cache stays consistent.
+ * A pointer that is not the start of an object of @cache (another cache's,
+ * the middle of an object, outside every slab, into a freed slab) is
+ * refused with a warning (once per cache) and the cache stays consistent.
+ * A second put of an object is refused when the object is the one this CPU
+ * put last, or by the slow and bulk paths once it is back in its slab; in
+ * a production kernel the inline fast path does not test the latter.
+ * Kernels with generic KASAN, and caches created with the module parameter
+ * strict_puts=1, refuse every second put.
  *
  * Context: any context but NMI.
  */
