@@ -394,9 +394,9 @@ void Cache::sparse_changed(Slab *slab, Slab *old_cursor)
 		forget_fast_puts(old_cursor);
 }
 
-// put_fast() over the first objects of @objects, as many as it takes in a
-// row; returns how many.  The same checks, with the hint, the geometry and
-// the magazine in registers.
+// The checks of put_on_cpu(), and the busy bit, over the first objects of
+// @objects, as many as the loaded magazine takes in a row; returns how many.
+// The hint, the geometry and the magazine stay in registers.
 inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 {
 	Magazine *m = cc.loaded;
@@ -431,9 +431,9 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 // The fast paths, for the platform's entry points (xen_slab_cache_get()
 // and xen_slab_cache_put(), which run them in a CPU section on @cpu and
 // fall back to get_slow()/put_slow()): a get from the loaded magazine; a
-// put into it of a busy object of the hinted slab (not sparse when hinted,
-// the hint still valid) that is not on top of it.  Caches with a cap, no
-// magazines, strict puts or poisoning have a fast magazine of capacity 0.
+// put into it of a slot start of the hinted slab while its hint_span allows,
+// not on top of it.  Caches with a cap, no magazines, strict puts or
+// poisoning have a fast magazine of capacity 0.
 template <typename Miss> inline void *Cache::get_on_cpu(ulong cpu, Miss miss)
 {
 	CpuCache &cc = cpus_[cpu];
