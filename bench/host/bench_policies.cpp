@@ -10,12 +10,13 @@
 //   churn50, churn90  fill to the peak, drop to 50% / 90% of it, then gets
 //                     and puts of random objects, the live count held within
 //                     +-5% of the peak around that level;
-//   burst             churn at 10% of the peak (the reservation) with four
-//                     bursts to the peak, 1.5 monitor periods apart, each
-//                     burst's objects put back in random order; then the
-//                     pages held after the last burst, after one and two
-//                     monitor passes, and after the shrinker run at once
-//                     after a fifth burst;
+//   burst1.5,         churn at 10% of the peak (the reservation) with four
+//   burst0.5          bursts to the peak, 1.5 (0.5) monitor periods of churn
+//                     apart, each burst's objects put back in random order;
+//                     then the pages held after the last burst, after one
+//                     and two monitor passes, and after the shrinker run at
+//                     once after a fifth burst (a burst itself, its gets
+//                     and puts, lasts about 3.6 periods);
 //   lifetimes         one get per step, each object put after a random
 //                     lifetime (80% short, mean peak/8 steps; 20% long, mean
 //                     2 x peak steps; about half the peak live).
@@ -24,10 +25,23 @@
 // run (sampled just before each pass), constructor and destructor calls
 // and the time per operation (host wall clock, monitor passes included).
 //
+// Every run starts with an empty cache, and the most objects live at once
+// (the run's maximum: the peak, or for lifetimes about 60% of it) are
+// distinct constructed objects, so every policy constructs at least that
+// many: constructor calls / maximum live is at least 1 over a whole run,
+// and a policy's calls relative to another's are at least maximum / (the
+// other's calls).  Within the steady half the bound is 0, reached by a
+// policy that keeps every object it ever constructed.
+//
 // Then producer/consumer across two CPUs (threads): gets on one, puts on the
 // other, objects per second for ours and the 2019 policy.
 //
-// Usage: bench_policies [--quick] [--producer-consumer-only]
+// Usage: bench_policies [--quick] [--producer-consumer-only] [--monitor-ops N]
+//
+// --monitor-ops N sets the operations between monitor passes (after
+// --quick's defaults): a burst (its gets and puts, about 1.8 x peak
+// operations) that lasts less than a period shows bursts that come back
+// before the monitor frees anything.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -80,6 +94,7 @@ struct Result {
 	double live = 0;	// mean live objects at the samples
 	unsigned long long ctor = 0, dtor = 0;
 	unsigned long long ctor_steady = 0, dtor_steady = 0; // in the sampled half
+	size_t max_live = 0;	// most live objects at any point of the run
 	double ns_per_op = 0;
 	// burst only: pages after the drain, after 1 and 2 monitor passes, after the shrinker
 	long burst_pages[4] = { 0, 0, 0, 0 };
@@ -119,6 +134,7 @@ public:
 	void get()
 	{
 		live_.push_back(get_object());
+		max_live_ = std::max(max_live_, live());
 	}
 
 	// A get whose object the caller keeps (it counts as live through
@@ -144,6 +160,7 @@ public:
 	void set_held(size_t n)
 	{
 		held_ = n;
+		max_live_ = std::max(max_live_, live());
 	}
 
 	// The objects from live index @from on, in random order.
@@ -232,6 +249,7 @@ public:
 		}
 		r->ctor = s.ctor_calls;
 		r->dtor = s.dtor_calls;
+		r->max_live = max_live_;
 		r->ctor_steady = s.ctor_calls - ctor_at_start_;
 		r->dtor_steady = s.dtor_calls - dtor_at_start_;
 	}
@@ -258,6 +276,7 @@ private:
 	std::mt19937_64 rng_;
 	std::vector<void *> live_;
 	size_t held_ = 0;
+	size_t max_live_ = 0;
 	unsigned long long ops_ = 0;
 	bool sampling_ = false;
 	double pages_sum_ = 0, ideal_sum_ = 0, slabs_sum_ = 0, live_sum_ = 0;
@@ -295,7 +314,8 @@ Result churn(unsigned policy, size_t size, double level)
 	return r;
 }
 
-Result burst(unsigned policy, size_t size)
+// Bursts @gap_halves / 2 monitor periods of churn apart.
+Result burst(unsigned policy, size_t size, unsigned gap_halves)
 {
 	Result r;
 	const unsigned base = peak / 10;
@@ -314,7 +334,7 @@ Result burst(unsigned policy, size_t size)
 			const size_t before = run.live();
 
 			if (burst) {
-				for (unsigned i = 0; i < monitor_ops * 3 / 2; i++)
+				for (unsigned i = 0; i < monitor_ops * gap_halves / 2; i++)
 					run.churn_step(lo, hi);
 			}
 			while (run.live() < peak)
@@ -461,6 +481,7 @@ double median(std::vector<double> v)
 int main(int argc, char **argv)
 {
 	bool quick = false, pc_only = false;
+	unsigned set_monitor_ops = 0;
 	unsigned pc_objects = 2000000, reps = 5;
 
 	for (int i = 1; i < argc; i++) {
@@ -468,6 +489,8 @@ int main(int argc, char **argv)
 			quick = true;
 		else if (!strcmp(argv[i], "--producer-consumer-only"))
 			pc_only = true;
+		else if (!strcmp(argv[i], "--monitor-ops") && i + 1 < argc)
+			set_monitor_ops = static_cast<unsigned>(strtoul(argv[++i], nullptr, 10));
 	}
 
 	if (quick) {
@@ -477,6 +500,8 @@ int main(int argc, char **argv)
 		pc_objects = 200000;
 		reps = 3;
 	}
+	if (set_monitor_ops)
+		monitor_ops = set_monitor_ops;
 	bench::set_nr_cpus(2);
 	bench::set_cpu(0);
 
@@ -493,13 +518,14 @@ int main(int argc, char **argv)
 			size_t size;
 			double ratio[3];
 			unsigned long long ctor[3], ctor_steady[3];
+			size_t max_live;
 		};
 		std::vector<Summary> summary;
-		const char *const workloads[] = { "churn50", "churn90", "burst", "lifetimes" };
+		const char *const workloads[] = { "churn50", "churn90", "burst1.5", "burst0.5", "lifetimes" };
 
 		for (const char *w : workloads) {
 			for (size_t size : kSizes) {
-				Summary sum{ w, size, {}, {}, {} };
+				Summary sum{ w, size, {}, {}, {}, 0 };
 
 				for (unsigned k = 0; k < 3; k++) {
 					const unsigned policy = kPolicies[k];
@@ -509,17 +535,20 @@ int main(int argc, char **argv)
 						r = churn(policy, size, 0.5);
 					else if (!strcmp(w, "churn90"))
 						r = churn(policy, size, 0.9);
-					else if (!strcmp(w, "burst"))
-						r = burst(policy, size);
+					else if (!strcmp(w, "burst1.5"))
+						r = burst(policy, size, 3);
+					else if (!strcmp(w, "burst0.5"))
+						r = burst(policy, size, 1);
 					else
 						r = lifetimes(policy, size);
 					sum.ratio[k] = r.ideal > 0 ? r.pages / r.ideal : 0;
 					sum.ctor[k] = r.ctor;
 					sum.ctor_steady[k] = r.ctor_steady;
+					sum.max_live = r.max_live;
 					printf("%-10s %5zu %-9s %7.0f %8.1f %8.1f %8.1f %7.3f %7llu %7llu %7llu %7llu %7.1f\n",
 					       w, size, policy_name(policy), r.live, r.slabs, r.pages, r.ideal,
 					       sum.ratio[k], r.ctor, r.dtor, r.ctor_steady, r.dtor_steady, r.ns_per_op);
-					if (!strcmp(w, "burst"))
+					if (!strncmp(w, "burst", 5))
 						printf("%-10s %5s %-9s after the 4th burst: pages %ld, 1 pass %ld, 2 passes %ld (floor %llu); 5th burst, shrinker at once: %ld (floor %llu); reservation %llu\n",
 						       "", "", "", r.burst_pages[0], r.burst_pages[1], r.burst_pages[2],
 						       r.floor_pages, r.burst_pages[3], r.floor_after_shrink, r.reservation_pages);
@@ -544,6 +573,21 @@ int main(int argc, char **argv)
 			}
 			printf("%-10s %5zu %9.3f %9.3f %9.3f %10s %10s %10s %10s\n", s.workload, s.size, s.ratio[0],
 			       s.ratio[1], s.ratio[2], c[0], c[1], c[2], c[3]);
+		}
+
+		printf("\nConstructor calls / the run's maximum of live objects (max), whole run (no policy\n"
+		       "can go below 1.000: those objects are constructed once) and steady half (lower\n"
+		       "bound 0); \"bound\" is the least any policy's whole-run calls can be relative to\n"
+		       "pre-2019's (max / pre-2019's calls), \"ours/pre\" what ours reaches\n");
+		printf("%-10s %5s %6s %9s %9s %9s %9s %9s %9s %9s %9s\n", "workload", "size", "max", "pre-2019", "2019",
+		       "ours", "bound", "ours/pre", "steady-pre", "steady-19", "steady-ours");
+		for (const Summary &s : summary) {
+			const double m = static_cast<double>(s.max_live);
+
+			printf("%-10s %5zu %6zu %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", s.workload, s.size,
+			       s.max_live, s.ctor[0] / m, s.ctor[1] / m, s.ctor[2] / m, m / s.ctor[0],
+			       double(s.ctor[2]) / s.ctor[0], s.ctor_steady[0] / m, s.ctor_steady[1] / m,
+			       s.ctor_steady[2] / m);
 		}
 	}
 	printf("\nProducer/consumer across two CPUs (threads), %u objects of %zu bytes, median of %u:\n",

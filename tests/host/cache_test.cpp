@@ -336,6 +336,42 @@ TEST_F(CacheFixture, MonitorPassFreesSlabsThatStayedEmptyForAPeriod)
 	EXPECT_EQ(peak.slabs, stats_of(cache).slabs_max);
 }
 
+// While the objects in use stay within a sixteenth of what they were at the
+// last two passes, a monitor pass keeps free slots for a sixteenth of them,
+// constructed, so a rise within that constructs nothing; after a larger
+// drop it keeps none.
+TEST_F(CacheFixture, MonitorKeepsASixteenthFreeWhileDemandIsSteady)
+{
+	make(args(1000)); // 4 per slab
+	std::vector<void *> v(480);
+	// Magazine contents back to the slabs, nothing freed.
+	auto to_slabs = [this] {
+		for (unsigned cpu = 0; cpu < kCpus; cpu++)
+			xsc_cache_cpu_dead(cache, cpu);
+		xsc_cache_shrink_scan(cache, 0);
+	};
+
+	ASSERT_EQ(480u, xen_slab_cache_get_bulk(cache, v.data(), 480, false));
+	ASSERT_EQ(120u, stats_of(cache).slabs);
+	xen_slab_cache_put_bulk(cache, v.data() + 320, 160, false); // 40 slabs empty
+	to_slabs();
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(120u, stats_of(cache).slabs) << "the 40 were in use during the period";
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(85u, stats_of(cache).slabs) << "80 in use and 5 kept: 20 free slots for 320 in use";
+	EXPECT_EQ(140, counters.dtor.load());
+
+	ASSERT_EQ(20u, xen_slab_cache_get_bulk(cache, v.data() + 320, 20, false));
+	EXPECT_EQ(480, counters.ctor.load()) << "the rise used constructed objects";
+	xen_slab_cache_put_bulk(cache, v.data() + 240, 100, false); // down to 240 in use
+	to_slabs();
+	EXPECT_EQ(240u, stats_of(cache).in_use);
+	xen_slab_cache_trim(cache); // the 5 were used during the period
+	xen_slab_cache_trim(cache);
+	EXPECT_EQ(60u, stats_of(cache).slabs) << "a drop of a quarter: nothing kept";
+	xen_slab_cache_put_bulk(cache, v.data(), 240, false);
+}
+
 // After a burst drains into the magazines and the depot, two monitor passes
 // bring the cache back to its reservation.
 TEST_F(CacheFixture, BackToTheReservationWithinTwoPassesAfterABurst)

@@ -1130,10 +1130,16 @@ unsigned Cache::empty_slabs()
 // those that the objects which idled in magazines for that period empty now:
 // after a burst drains, the cache is back at its reservation within two
 // passes, while bursts that come more often than passes reuse their slabs
-// (and their constructed objects).
+// (and their constructed objects).  While demand is steady -- the slots in
+// use at the last two passes exceed today's by at most a sixteenth -- it
+// keeps free slots for a sixteenth of those in use, so that a count that
+// wanders up and down by that much under churn reuses constructed objects
+// instead of freeing them and constructing anew; after a larger drop (a
+// burst draining) it keeps none, and the shrinker frees this headroom too.
 void Cache::trim()
 {
 	unsigned before, after, idle;
+	u64 keep = args_.reservation;
 
 	xsc_might_sleep();
 	if (mode_ == kSingleMagazine) {
@@ -1148,11 +1154,16 @@ void Cache::trim()
 	fill_reservation();
 	{
 		SlabLock lock(*this, false);
+		const u64 busy = busy_, headroom = busy + busy / 16;
 
 		idle = slabs_.take_empty_low_water();
+		if (max(busy_at_pass_[0], busy_at_pass_[1]) <= headroom)
+			keep = max(keep, headroom);
+		busy_at_pass_[1] = busy_at_pass_[0];
+		busy_at_pass_[0] = busy;
 	}
 	idle += after > before ? after - before : 0;
-	free_empty_slabs(args_.reservation, idle);
+	free_empty_slabs(keep, idle);
 	{
 		SlabLock lock(*this, false);
 

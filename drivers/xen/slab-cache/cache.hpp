@@ -212,6 +212,7 @@ private:
 	u64 slab_count_; // slabs
 	u64 slabs_max_;
 	u64 busy_;	 // slots handed out to users or magazines
+	u64 busy_at_pass_[2]; // busy_ at the last two monitor passes, latest first
 };
 
 } // namespace xsc
