@@ -81,10 +81,10 @@ struct Slab;
 // of gets or puts pass before the next one.  Only its own CPU touches it,
 // with interrupts off; the statistics are written only by that CPU.
 //
-// The hint is the slab this CPU's last put looked up in the index: a put of
-// an object of the same slab needs no index lookup.  It is valid while
+// The hint is the slab this CPU's last put looked up by page owner: a put of
+// an object of the same slab needs no lookup.  It is valid while
 // hint_gen equals the cache's slab generation, which every slab free
-// advances (after removing the slab from the index, before its metadata
+// advances (after clearing the slab's page owner, before its metadata
 // goes after a grace period).
 struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *loaded;
