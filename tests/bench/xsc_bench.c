@@ -968,20 +968,42 @@ out:
  * spread of @reps samples of @iters operations): interrupt control (a
  * paravirt call in a Xen PV domain), preemption control, the page owner
  * lookup that finds an object's slab (as xsc_page_owner() in
- * drivers/xen/slab-cache/shim.c does it), and the page lookup that SLUB
- * uses instead.
+ * drivers/xen/slab-cache/shim.c does it, and with virt_addr_valid() as its
+ * range check), and the page lookup that SLUB uses instead.
  */
-enum component { C_IRQ, C_PREEMPT, C_PAGE_OWNER, C_VIRT_TO_PAGE, NR_COMPONENTS };
+enum component {
+	C_IRQ, C_PREEMPT, C_PAGE_OWNER, C_PAGE_OWNER_VAV, C_VIRT_TO_PAGE, NR_COMPONENTS
+};
 
 static const char *const component_names[NR_COMPONENTS] = {
 	[C_IRQ] = "irq_save_restore", [C_PREEMPT] = "preempt_off_on",
-	[C_PAGE_OWNER] = "page_owner_lookup", [C_VIRT_TO_PAGE] = "virt_to_head_page",
+	[C_PAGE_OWNER] = "page_owner_lookup", [C_PAGE_OWNER_VAV] = "page_owner_virt_addr_valid",
+	[C_VIRT_TO_PAGE] = "virt_to_head_page",
 };
 
 static void *component_sink;
 
 /* xsc_page_owner() of shim.c, with the benchmark's own cookie. */
 static noinline void *bench_page_owner(const void *address, unsigned long cookie)
+{
+	const unsigned long addr = (unsigned long)address;
+	const struct page *page;
+	unsigned long owner, pfn;
+
+	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
+		return NULL;
+	pfn = PHYS_PFN(__pa(addr));
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	owner = READ_ONCE(page->private);
+	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
+		return NULL;
+	return (void *)owner;
+}
+
+/* The same, with virt_addr_valid() (an out-of-line call) as the range check. */
+static noinline void *bench_page_owner_vav(const void *address, unsigned long cookie)
 {
 	const struct page *page;
 	unsigned long owner;
@@ -1023,6 +1045,14 @@ static u64 time_component(enum component c, void *obj, unsigned long cookie, uns
 			p = bench_page_owner(o, cookie);
 		}
 		break;
+	case C_PAGE_OWNER_VAV:
+		for (i = 0; i < n; i++) {
+			void *o = obj;
+
+			OPTIMIZER_HIDE_VAR(o);
+			p = bench_page_owner_vav(o, cookie);
+		}
+		break;
 	case C_VIRT_TO_PAGE:
 		for (i = 0; i < n; i++) {
 			void *o = obj;
@@ -1055,7 +1085,7 @@ static int run_components(const char *hv)
 	/* An owner record as xsc_pages_set_owner() writes it. */
 	page->private = (unsigned long)obj;
 	page->index = (unsigned long)obj ^ cookie;
-	if (bench_page_owner(obj, cookie) != obj) {
+	if (bench_page_owner(obj, cookie) != obj || bench_page_owner_vav(obj, cookie) != obj) {
 		ret = -EINVAL;
 		goto out;
 	}

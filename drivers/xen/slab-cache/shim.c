@@ -160,11 +160,17 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
  * must come without a fault and must be NULL for every page that is not a
  * live slab page of ours.
  *
- * Where: virt_addr_valid() accepts only direct-map (and kernel image)
- * addresses whose pfn has a struct page, so NULL, small integers, user,
- * vmalloc, module and (vmapped) stack addresses stop there, and
- * virt_to_page() of what passes is a struct page that exists.  Reading its
- * fields is safe whoever owns the page; what they hold is not.
+ * Where: slab pages are in the direct map, below high_memory (64-bit: no
+ * highmem), so every other address (NULL, small integers, user, vmalloc,
+ * module, vmapped stack and kernel image addresses) stops at the range
+ * check, and pfn_valid() says whether the pfn of what passes has a struct
+ * page (memory sections without one have no memmap to read).  That is
+ * virt_addr_valid() without the kernel image range and without its
+ * out-of-line call, which costs as much as the rest of the lookup under
+ * the return thunks of the mitigated kernels.  pfn_valid()'s RCU-sched read
+ * side, and the caller's interrupts-off section, keep memory hot-remove
+ * from taking the struct page away while it is read.  Reading its fields is
+ * then safe whoever owns the page; what they hold is not.
  *
  * What: slab pages come from alloc_pages() without __GFP_COMP, so each page
  * of the block is a plain page: no compound head or tail, not on an LRU,
@@ -227,12 +233,16 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 
 void *xsc_page_owner(const void *address)
 {
+	const unsigned long addr = (unsigned long)address;
 	const struct page *page;
-	unsigned long owner;
+	unsigned long owner, pfn;
 
-	if (!virt_addr_valid(address))
+	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
 		return NULL;
-	page = virt_to_page(address);
+	pfn = PHYS_PFN(__pa(addr));
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
 	owner = READ_ONCE(page->private);
 	if (!owner || (owner ^ xsc_owner_cookie) != READ_ONCE(page->index) ||
 	    READ_ONCE(page->mapping))
