@@ -50,8 +50,8 @@ api() {
 
 # The benchmark platform's functions (xsc_platform.h), counted apart.
 platform=()
-for f in xsc_cpu_enter xsc_cpu_exit xsc_lock_irqsave xsc_unlock_irqrestore xsc_index_load \
-	xsc_index_store xsc_index_erase xsc_pages_alloc xsc_pages_free xsc_meta_alloc xsc_meta_free \
+for f in xsc_cpu_enter xsc_cpu_exit xsc_lock_irqsave xsc_unlock_irqrestore xsc_page_owner \
+	xsc_pages_set_owner xsc_pages_clear_owner xsc_pages_alloc xsc_pages_free xsc_meta_alloc xsc_meta_free \
 	xsc_meta_free_deferred xsc_run_on_cpu xsc_warn; do
 	platform+=("--toggle-collect=$f")
 done

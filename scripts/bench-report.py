@@ -130,10 +130,6 @@ def main():
             c = g[3]['components'].get(n)
             cells.append(f"{c['median_ns']} [{c['min_ns']}..{c['max_ns']}]" if c else '-')
         print(f'{n:<22}' + ''.join(f' | {c:<{width2}}' for c in cells))
-    for g in guests:
-        if 'xarray_levels_directmap_key' in g[3]:
-            print(f"# {g[0]}: the xarray walks {g[3]['xarray_levels_directmap_key']} levels to a"
-                  f" direct-map page key, {g[3]['xarray_levels_small_key']} to key 1")
 
     print()
     print('== targets (measured on the medians of each boot)')

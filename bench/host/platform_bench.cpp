@@ -5,7 +5,7 @@
 // a thread on its own CPU, a CPU section only reports the CPU: enter and
 // exit are out-of-line calls that do no more than that (see
 // docs/performance.md for their instruction counts).  Locks are test-and-set
-// spinlocks; the slab index is a hash map under such a lock.  Metadata
+// spinlocks; page owners are a hash map under such a lock.  Metadata
 // freed "after a grace period" is kept until bench::quiesce(), which the
 // benchmarks call when no get or put is running.  xsc_run_on_cpu() runs the
 // function on the calling thread: benchmarks run monitor passes only while
@@ -13,6 +13,7 @@
 #include "platform_bench.hpp"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -52,10 +53,14 @@ struct xsc_lock {
 	SpinLock lock;
 };
 
-struct xsc_index {
-	SpinLock lock;
-	std::unordered_map<unsigned long, void *> map;
-};
+namespace {
+
+// Page number -> owner, for every page of every live slab.
+SpinLock owner_lock;
+std::unordered_map<unsigned long, void *> page_owners;
+
+} // namespace
+
 
 namespace bench {
 
@@ -165,40 +170,35 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long)
 	lock->lock.unlock();
 }
 
-struct xsc_index *xsc_index_alloc(void)
+void xsc_pages_set_owner(void *pages, unsigned int order, void *owner)
 {
-	return new xsc_index;
+	const unsigned long first = reinterpret_cast<uintptr_t>(pages) >> XSC_PAGE_SHIFT;
+
+	owner_lock.lock();
+	for (unsigned long p = 0; p < 1UL << order; p++)
+		page_owners[first + p] = owner;
+	owner_lock.unlock();
 }
 
-void xsc_index_free(struct xsc_index *index)
+void xsc_pages_clear_owner(void *pages, unsigned int order)
 {
-	delete index;
+	const unsigned long first = reinterpret_cast<uintptr_t>(pages) >> XSC_PAGE_SHIFT;
+
+	owner_lock.lock();
+	for (unsigned long p = 0; p < 1UL << order; p++)
+		page_owners.erase(first + p);
+	owner_lock.unlock();
 }
 
-int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int)
+void *xsc_page_owner(const void *address)
 {
-	index->lock.lock();
-	index->map[key] = value;
-	index->lock.unlock();
-	return 0;
-}
+	void *owner;
 
-void *xsc_index_load(struct xsc_index *index, unsigned long key)
-{
-	void *value;
-
-	index->lock.lock();
-	auto it = index->map.find(key);
-	value = it == index->map.end() ? nullptr : it->second;
-	index->lock.unlock();
-	return value;
-}
-
-void xsc_index_erase(struct xsc_index *index, unsigned long key)
-{
-	index->lock.lock();
-	index->map.erase(key);
-	index->lock.unlock();
+	owner_lock.lock();
+	auto it = page_owners.find(reinterpret_cast<uintptr_t>(address) >> XSC_PAGE_SHIFT);
+	owner = it == page_owners.end() ? nullptr : it->second;
+	owner_lock.unlock();
+	return owner;
 }
 
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
@@ -242,11 +242,6 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 {
 	xsc_cache_put(cache, object, locked, current_cpu);
-}
-
-unsigned long xsc_address_base(void)
-{
-	return 0;
 }
 
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,

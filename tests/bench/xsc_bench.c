@@ -48,10 +48,10 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/xarray.h>
 #include <net/page_pool.h>
 #include <xen/xen.h>
 
@@ -966,22 +966,58 @@ out:
 /*
  * The costs that a get+put pair is made of, timed the same way (median and
  * spread of @reps samples of @iters operations): interrupt control (a
- * paravirt call in a Xen PV domain), preemption control, the xarray lookup
- * that finds an object's slab at a direct-map key (as xen_slab_cache keys
- * it) and at a small key, and the page lookup that SLUB uses instead.
+ * paravirt call in a Xen PV domain), preemption control, the page owner
+ * lookup that finds an object's slab (as xsc_page_owner() in
+ * drivers/xen/slab-cache/shim.c does it, and with virt_addr_valid() as its
+ * range check), and the page lookup that SLUB uses instead.
  */
-enum component { C_IRQ, C_PREEMPT, C_XA_DIRECT, C_XA_SMALL, C_VIRT_TO_PAGE, NR_COMPONENTS };
+enum component {
+	C_IRQ, C_PREEMPT, C_PAGE_OWNER, C_PAGE_OWNER_VAV, C_VIRT_TO_PAGE, NR_COMPONENTS
+};
 
 static const char *const component_names[NR_COMPONENTS] = {
 	[C_IRQ] = "irq_save_restore", [C_PREEMPT] = "preempt_off_on",
-	[C_XA_DIRECT] = "xa_load_directmap_key", [C_XA_SMALL] = "xa_load_small_key",
+	[C_PAGE_OWNER] = "page_owner_lookup", [C_PAGE_OWNER_VAV] = "page_owner_virt_addr_valid",
 	[C_VIRT_TO_PAGE] = "virt_to_head_page",
 };
 
 static void *component_sink;
 
-static u64 time_component(enum component c, struct xarray *direct, unsigned long key,
-			  struct xarray *small, void *obj, unsigned int n)
+/* xsc_page_owner() of shim.c, with the benchmark's own cookie. */
+static noinline void *bench_page_owner(const void *address, unsigned long cookie)
+{
+	const unsigned long addr = (unsigned long)address;
+	const struct page *page;
+	unsigned long owner, pfn;
+
+	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
+		return NULL;
+	pfn = PHYS_PFN(__pa(addr));
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	owner = READ_ONCE(page->private);
+	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
+		return NULL;
+	return (void *)owner;
+}
+
+/* The same, with virt_addr_valid() (an out-of-line call) as the range check. */
+static noinline void *bench_page_owner_vav(const void *address, unsigned long cookie)
+{
+	const struct page *page;
+	unsigned long owner;
+
+	if (!virt_addr_valid(address))
+		return NULL;
+	page = virt_to_page(address);
+	owner = READ_ONCE(page->private);
+	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
+		return NULL;
+	return (void *)owner;
+}
+
+static u64 time_component(enum component c, void *obj, unsigned long cookie, unsigned int n)
 {
 	u64 t0 = bench_clock();
 	unsigned long flags;
@@ -1001,13 +1037,21 @@ static u64 time_component(enum component c, struct xarray *direct, unsigned long
 			preempt_enable();
 		}
 		break;
-	case C_XA_DIRECT:
-		for (i = 0; i < n; i++)
-			p = xa_load(direct, key);
+	case C_PAGE_OWNER:
+		for (i = 0; i < n; i++) {
+			void *o = obj;
+
+			OPTIMIZER_HIDE_VAR(o);
+			p = bench_page_owner(o, cookie);
+		}
 		break;
-	case C_XA_SMALL:
-		for (i = 0; i < n; i++)
-			p = xa_load(small, 1);
+	case C_PAGE_OWNER_VAV:
+		for (i = 0; i < n; i++) {
+			void *o = obj;
+
+			OPTIMIZER_HIDE_VAR(o);
+			p = bench_page_owner_vav(o, cookie);
+		}
 		break;
 	case C_VIRT_TO_PAGE:
 		for (i = 0; i < n; i++) {
@@ -1024,42 +1068,30 @@ static u64 time_component(enum component c, struct xarray *direct, unsigned long
 	return bench_clock() - t0;
 }
 
-/* Levels an xarray lookup walks from the head to an entry. */
-static unsigned int xa_height(struct xarray *xa)
-{
-	void *head = xa_head(xa);
-
-	return xa_is_node(head) ? xa_to_node(head)->shift / XA_CHUNK_SHIFT + 1 : 0;
-}
-
 static int run_components(const char *hv)
 {
 	static u64 samples[MAX_REPS]; /* one benchmark thread */
-	struct xarray direct, small;
+	const unsigned long cookie = get_random_long() | 1;
 	struct bench_result r;
-	unsigned long key;
 	unsigned int c, i;
 	struct page *page;
 	void *obj;
-	int ret;
+	int ret = 0;
 
 	page = alloc_page(GFP_KERNEL);
 	if (!page)
 		return -ENOMEM;
 	obj = page_address(page);
-	key = (unsigned long)obj >> PAGE_SHIFT;
-	xa_init(&direct);
-	xa_init(&small);
-	ret = xa_err(xa_store(&direct, key, obj, GFP_KERNEL));
-	if (!ret)
-		ret = xa_err(xa_store(&small, 1, obj, GFP_KERNEL));
-	if (ret)
+	/* An owner record as xsc_pages_set_owner() writes it. */
+	page->private = (unsigned long)obj;
+	page->index = (unsigned long)obj ^ cookie;
+	if (bench_page_owner(obj, cookie) != obj || bench_page_owner_vav(obj, cookie) != obj) {
+		ret = -EINVAL;
 		goto out;
-	pr_info("XSC-BENCH: components guest=%s xarray_levels_directmap_key=%u xarray_levels_small_key=%u\n",
-		hv, xa_height(&direct), xa_height(&small));
+	}
 	for (c = 0; c < NR_COMPONENTS; c++) {
 		for (i = 0; i <= reps; i++) {
-			u64 ns = time_component(c, &direct, key, &small, obj, iters);
+			u64 ns = time_component(c, obj, cookie, iters);
 
 			if (i)
 				samples[i - 1] = div64_u64(ns * 10, iters);
@@ -1070,8 +1102,8 @@ static int run_components(const char *hv)
 			hv, component_names[c], DECI(r.median), DECI(r.min), DECI(r.max));
 	}
 out:
-	xa_destroy(&direct);
-	xa_destroy(&small);
+	page->index = 0;
+	page->private = 0;
 	__free_page(page);
 	return ret;
 }

@@ -514,8 +514,9 @@ TEST_F(CacheFixture, CheckedBuildReportsUseAfterPut)
 
 
 // Puts check their object against the slab of the CPU's previous put (its
-// hint) before the index: the hint must refuse everything the index refuses.
-TEST_F(CacheFixture, HintedPutsRefuseWhatIndexLookupsRefuse)
+// hint) before the page owner lookup: the hint must refuse everything the
+// lookup refuses.
+TEST_F(CacheFixture, HintedPutsRefuseWhatLookupsRefuse)
 {
 	make(args(1000)); // 4 slots of 1000 bytes in a page, 96 bytes of tail
 	xen_slab_cache_args oa = args(1000);
@@ -564,6 +565,112 @@ TEST_F(CacheFixture, HintedPutsRefuseWhatIndexLookupsRefuse)
 	xen_slab_cache_put(other, b, false);
 	EXPECT_EQ(0u, stats_of(other).bad_puts);
 	xen_slab_cache_destroy(other);
+}
+
+// Slabs are found through the owner of their pages, which is global: a
+// pointer into another cache's slab, next to a slab or into a freed slab
+// must be refused all the same, through the hint and through the lookup,
+// and leave both caches intact.
+TEST_F(CacheFixture, PageOwnersRefuseOtherCachesNeighboursAndFreedSlabs)
+{
+	for (size_t size : { 4096, 9000, 256 }) {
+		SCOPED_TRACE(size);
+		make(args(size));
+		xen_slab_cache_args oa = args(size);
+		xen_slab_cache *other = xen_slab_cache_create("other", &oa);
+		ASSERT_FALSE(is_err(other));
+		const long warnings = host::warning_count();
+		void *o[16], *b[16];
+		ASSERT_EQ(16u, xen_slab_cache_get_bulk(cache, o, 16, false));
+		ASSERT_EQ(16u, xen_slab_cache_get_bulk(other, b, 16, false));
+		const unsigned slabs = stats_of(cache).slabs;
+		std::set<char *> ours;
+		for (void *p : o)
+			ours.insert(static_cast<char *>(p));
+
+		// The other cache's objects, one at a time (each a hint miss for
+		// page-sized objects) and in bulk.
+		for (unsigned i = 0; i < 4; i++)
+			xen_slab_cache_put(cache, b[i], false);
+		xen_slab_cache_put_bulk(cache, b + 4, 4, false);
+		EXPECT_EQ(8u, stats_of(cache).bad_puts);
+		// Just outside our slabs: the page before and the byte after each
+		// slab, unless that is an object of ours.
+		unsigned outside = 0;
+		for (void *p : o) {
+			auto *slab = static_cast<xsc::Slab *>(xsc_page_owner(p));
+			ASSERT_NE(nullptr, slab);
+			char *base = slab->base;
+			xsc::Geometry g;
+			ASSERT_TRUE(xsc::Geometry::compute(size, 8, &g));
+			for (char *q : { base - 1, base - XSC_PAGE_SIZE,
+					 base + (XSC_PAGE_SIZE << g.order) }) {
+				if (ours.count(q))
+					continue;
+				xen_slab_cache_put(cache, q, false);
+				outside++;
+			}
+		}
+		EXPECT_EQ(8u + outside, stats_of(cache).bad_puts);
+		EXPECT_EQ(16u, stats_of(cache).in_use);
+		EXPECT_EQ(0u, stats_of(other).bad_puts);
+		EXPECT_EQ(16u, stats_of(other).in_use);
+		EXPECT_EQ(0, xen_slab_cache_audit(cache));
+		EXPECT_EQ(0, xen_slab_cache_audit(other));
+
+		// Our slabs are freed: their old pointers are refused, and the
+		// pages have no owner left.
+		xen_slab_cache_put_bulk(cache, o, 16, false);
+		for (unsigned cpu = 0; cpu < kCpus; cpu++)
+			xsc_cache_cpu_dead(cache, cpu);
+		xsc_cache_shrink_scan(cache, ~0UL);
+		ASSERT_EQ(0u, stats_of(cache).slabs) << "of " << slabs;
+		for (void *p : o)
+			EXPECT_EQ(nullptr, xsc_page_owner(p));
+		const uint64_t before = stats_of(cache).bad_puts;
+		xen_slab_cache_put(cache, o[0], false);
+		xen_slab_cache_put_bulk(cache, o + 1, 15, false);
+		EXPECT_EQ(before + 16, stats_of(cache).bad_puts);
+		EXPECT_EQ(warnings + 1, host::warning_count()) << "one warning per cache";
+
+		// Neither cache was disturbed.
+		EXPECT_EQ(0u, stats_of(cache).in_use);
+		EXPECT_EQ(0, xen_slab_cache_audit(cache));
+		xen_slab_cache_put_bulk(other, b, 16, false);
+		EXPECT_EQ(0u, stats_of(other).bad_puts);
+		EXPECT_EQ(0u, stats_of(other).in_use);
+		EXPECT_EQ(0, xen_slab_cache_audit(other));
+		void *again[16];
+		ASSERT_EQ(16u, xen_slab_cache_get_bulk(cache, again, 16, false));
+		xen_slab_cache_put_bulk(cache, again, 16, false);
+		EXPECT_EQ(before + 16, stats_of(cache).bad_puts);
+		xen_slab_cache_destroy(other);
+		xen_slab_cache_destroy(cache);
+		cache = nullptr;
+	}
+}
+
+// A cache destroyed with objects in use leaks their slabs: their pages lose
+// their owner, so that no cache (one created at the same address, say)
+// takes those objects for its own.
+TEST_F(CacheFixture, LeakedSlabsHaveNoPageOwner)
+{
+	Counters gone_counters; // its leaked object is never destructed
+	xen_slab_cache_args a = args(512);
+	a.arg = &gone_counters;
+	xen_slab_cache *gone = xen_slab_cache_create("gone", &a);
+	ASSERT_FALSE(is_err(gone));
+	void *leaked = xen_slab_cache_get(gone, false);
+	ASSERT_NE(nullptr, leaked);
+	ASSERT_NE(nullptr, xsc_page_owner(leaked));
+	const long warnings = host::warning_count();
+	xen_slab_cache_destroy(gone);
+	EXPECT_EQ(warnings + 1, host::warning_count()) << "destroyed with objects in use";
+	EXPECT_EQ(nullptr, xsc_page_owner(leaked));
+	make(args(512));
+	xen_slab_cache_put(cache, leaked, false);
+	EXPECT_EQ(1u, stats_of(cache).bad_puts);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
 }
 
 TEST_F(CacheFixture, StrictPutsCatchEveryDoublePut)

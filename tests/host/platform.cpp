@@ -11,6 +11,7 @@
 #endif
 
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,10 @@ std::atomic<long> fail_every{ 0 };
 std::atomic<long> fail_counter{ 0 };
 std::atomic<int> strict_puts{ 0 };
 
+// Page number -> owner, for every page of every live slab of every cache.
+std::shared_mutex owner_mutex;
+std::unordered_map<unsigned long, void *> page_owners;
+
 std::mutex registry_mutex;
 std::vector<xen_slab_cache *> registry;
 
@@ -50,11 +55,6 @@ bool should_fail()
 
 struct xsc_lock {
 	std::mutex m;
-};
-
-struct xsc_index {
-	std::shared_mutex m;
-	std::unordered_map<unsigned long, void *> map;
 };
 
 namespace host {
@@ -138,6 +138,14 @@ void *xsc_pages_alloc(unsigned int order, int)
 
 void xsc_pages_free(void *addr, unsigned int order)
 {
+	// The kernel's pages go back to the page allocator: their owner must be
+	// cleared first.
+	for (unsigned long p = 0; p < 1UL << order; p++) {
+		if (xsc_page_owner(static_cast<char *>(addr) + p * XSC_PAGE_SIZE)) {
+			fprintf(stderr, "BUG: pages freed with an owner\n");
+			abort();
+		}
+	}
 	pages_live -= 1L << order;
 	free(addr);
 }
@@ -213,37 +221,30 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long)
 	lock->m.unlock();
 }
 
-struct xsc_index *xsc_index_alloc(void)
+void xsc_pages_set_owner(void *pages, unsigned int order, void *owner)
 {
-	return new xsc_index;
+	const unsigned long first = reinterpret_cast<uintptr_t>(pages) >> XSC_PAGE_SHIFT;
+	std::unique_lock<std::shared_mutex> g(owner_mutex);
+
+	for (unsigned long p = 0; p < 1UL << order; p++)
+		page_owners[first + p] = owner;
 }
 
-void xsc_index_free(struct xsc_index *index)
+void xsc_pages_clear_owner(void *pages, unsigned int order)
 {
-	delete index;
+	const unsigned long first = reinterpret_cast<uintptr_t>(pages) >> XSC_PAGE_SHIFT;
+	std::unique_lock<std::shared_mutex> g(owner_mutex);
+
+	for (unsigned long p = 0; p < 1UL << order; p++)
+		page_owners.erase(first + p);
 }
 
-int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int)
+void *xsc_page_owner(const void *address)
 {
-	if (should_fail())
-		return -XSC_ENOMEM;
-	std::unique_lock<std::shared_mutex> g(index->m);
-	index->map[key] = value;
-	return 0;
-}
+	std::shared_lock<std::shared_mutex> g(owner_mutex);
+	auto it = page_owners.find(reinterpret_cast<uintptr_t>(address) >> XSC_PAGE_SHIFT);
 
-void *xsc_index_load(struct xsc_index *index, unsigned long key)
-{
-	std::shared_lock<std::shared_mutex> g(index->m);
-	auto it = index->map.find(key);
-
-	return it == index->map.end() ? nullptr : it->second;
-}
-
-void xsc_index_erase(struct xsc_index *index, unsigned long key)
-{
-	std::unique_lock<std::shared_mutex> g(index->m);
-	index->map.erase(key);
+	return it == page_owners.end() ? nullptr : it->second;
 }
 
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)
@@ -279,11 +280,6 @@ void xsc_might_sleep(void)
 		fprintf(stderr, "BUG: might_sleep() in a CPU section\n");
 		abort();
 	}
-}
-
-unsigned long xsc_address_base(void)
-{
-	return 0;
 }
 
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,

@@ -18,6 +18,7 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <linux/sched.h>
 
@@ -642,6 +643,99 @@ static void xsc_test_bad_put_foreign(struct kunit *test)
 	destroy_checked(test, cache, &c);
 }
 
+/*
+ * A put finds the slab from the owner record of the page that holds the
+ * pointer (page->private and page->index, see shim.c): pointers of every
+ * other kind must be refused without a fault and without a report, and so
+ * must pages whose private and index hold anything else.
+ */
+static int xsc_module_word;
+
+static void xsc_test_bad_put_any_page(struct kunit *test)
+{
+	struct counters c, cf;
+	struct xen_slab_cache_args a = make_args(&c, PAGE_SIZE, 0, 0);
+	struct xen_slab_cache_args fa = make_args(&cf, PAGE_SIZE, 0, 0);
+	struct xen_slab_cache *cache = xen_slab_cache_create("kunit-anypage", &a);
+	struct xen_slab_cache *freed;
+	u64 stack_word = 0;
+	void *obj, *gone, *vm, *small, *large, *junk_addr;
+	struct page *junk;
+	/* Non-canonical: taken for slab metadata, it would fault at once. */
+	const unsigned long wild = 0xdead000000000400UL;
+	unsigned long junk_values[][2] = {
+		{ wild, wild }, { wild, ~wild }, { wild, 0 }, { 0, wild },
+		{ 0, 0 }, { 0, 0 }, { 0x0123456789abcdefUL, 0 },
+	};
+	u64 bad = 0;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	obj = xen_slab_cache_get(cache, false);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+
+	/* A pointer into a slab page that its cache freed (at destroy). */
+	freed = xen_slab_cache_create("kunit-freed", &fa);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(freed));
+	gone = xen_slab_cache_get(freed, false);
+	KUNIT_ASSERT_NOT_NULL(test, gone);
+	xen_slab_cache_put(freed, gone, false);
+	destroy_checked(test, freed, &cf);
+
+	vm = vmalloc(PAGE_SIZE);
+	small = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	large = kunit_kmalloc(test, 3 * PAGE_SIZE, GFP_KERNEL);
+	junk = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	KUNIT_ASSERT_NOT_NULL(test, junk);
+	junk_addr = page_address(junk);
+
+	EXPECT_WARN("xen_slab_cache kunit-anypage: put of a pointer that is not a busy object");
+	xen_slab_cache_put(cache, vm, false);
+	xen_slab_cache_put(cache, &stack_word, false);
+	xen_slab_cache_put(cache, small, false);
+	xen_slab_cache_put(cache, large, false);
+	xen_slab_cache_put(cache, (char *)large + PAGE_SIZE, false);
+	xen_slab_cache_put(cache, &xsc_module_word, false);
+	xen_slab_cache_put(cache, (void *)&jiffies, false);
+	xen_slab_cache_put(cache, (void *)0x400000UL, false);
+	xen_slab_cache_put(cache, (void *)16UL, false);
+	xen_slab_cache_put(cache, ERR_PTR(-ENOMEM), false);
+	xen_slab_cache_put(cache, gone, false);
+	bad += 11;
+
+	/*
+	 * A page of someone else whose private and index hold pointer-like
+	 * values, with index equal, complemented or zero: a wild pointer, a
+	 * busy object of the cache (neither must be taken for slab metadata)
+	 * and a constant.
+	 */
+	junk_values[4][0] = junk_values[4][1] = (unsigned long)obj;
+	junk_values[5][0] = (unsigned long)obj;
+	junk_values[5][1] = ~(unsigned long)obj;
+	for (i = 0; i < ARRAY_SIZE(junk_values); i++) {
+		junk->private = junk_values[i][0];
+		junk->index = junk_values[i][1];
+		xen_slab_cache_put(cache, junk_addr, false);
+		xen_slab_cache_put_bulk(cache, &junk_addr, 1, false);
+		bad += 2;
+	}
+	junk->private = 0;
+	junk->index = 0;
+	__free_page(junk);
+	vfree(vm);
+
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, bad);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 1ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
+	KUNIT_EXPECT_EQ(test, *(u64 *)obj, MAGIC);
+	xen_slab_cache_put(cache, obj, false);
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, bad);
+	destroy_checked(test, cache, &c);
+}
+
 static void xsc_test_double_put(struct kunit *test)
 {
 	struct counters c;
@@ -1262,6 +1356,7 @@ static struct kunit_suite xsc_reclaim_suite = {
 
 static struct kunit_case xsc_misuse_cases[] = {
 	KUNIT_CASE(xsc_test_bad_put_foreign),
+	KUNIT_CASE(xsc_test_bad_put_any_page),
 	KUNIT_CASE(xsc_test_double_put),
 	KUNIT_CASE(xsc_test_put_wrong_cache),
 	KUNIT_CASE(xsc_test_locked_without_callbacks),

@@ -100,12 +100,10 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	sparse_ = mode_ == kMagazines ? geometry_.objects / 2 : 0;
 	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
 
-	index_ = xsc_index_alloc();
-	address_base_ = xsc_address_base();
 	depot_.lock = xsc_lock_alloc(XSC_LOCK_DEPOT);
 	if (!args_.acquire_lock)
 		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);
-	if (!index_ || !depot_.lock || (!args_.acquire_lock && !own_lock_))
+	if (!depot_.lock || (!args_.acquire_lock && !own_lock_))
 		return -XSC_ENOMEM;
 
 	// Magazine space for every possible CPU, each CPU on its own cache lines.
@@ -164,12 +162,15 @@ void Cache::release_resources()
 	if (busy) {
 		warn_once(kWarnDestroyBusy, "destroyed with objects in use, leaking their slabs",
 			  static_cast<long>(busy));
-		slabs_.for_each_in_order([](Slab *s, unsigned) { xsc_meta_leak(s); });
+		// The pages stay owned by no one: a cache created later at this
+		// address must not take their objects for its own.
+		slabs_.for_each_in_order([&](Slab *s, unsigned) {
+			xsc_pages_clear_owner(s->base, geometry_.order);
+			xsc_meta_leak(s);
+		});
 	}
 
 	xsc_meta_free(cpus_memory_);
-	if (index_)
-		xsc_index_free(index_);
 	if (own_lock_)
 		xsc_lock_free(own_lock_);
 	if (depot_.lock)
@@ -301,14 +302,25 @@ inline Slab *Cache::busy_slot(Slab *slab, void *object, unsigned *slot_out) cons
 	return slab;
 }
 
+// The slab of this cache whose pages hold @object, or nullptr.  Any pointer
+// value may come: the page owner is a slab of any cache (or nullptr), read
+// with the RCU read side of a CPU section or under the slab lock, so its
+// metadata stays valid until the caller's section ends (free_slab()).
+inline Slab *Cache::slab_of(const void *object) const
+{
+	Slab *slab = static_cast<Slab *>(xsc_page_owner(object));
+
+	return slab && read_once(slab->cache) == this ? slab : nullptr;
+}
+
 // The slab of a busy object of this cache and the object's slot, or nullptr.
 // Needs the RCU read side of a CPU section or the slab lock.
 Slab *Cache::lookup(void *object, unsigned *slot) const
 {
-	return busy_slot(static_cast<Slab *>(xsc_index_load(index_, key_of(object))), object, slot);
+	return busy_slot(slab_of(object), object, slot);
 }
 
-// The index lookup of a put whose object is not in the hinted slab; makes
+// The page owner lookup of a put whose object is not in the hinted slab; makes
 // its slab the hint.  @gen was read before the lookup: a slab freed after
 // that read advances the generation past it, so a stale hint is never used
 // by the slow paths.  The fast put tests no generation: a slab free clears
@@ -319,7 +331,7 @@ Slab *Cache::lookup(void *object, unsigned *slot) const
 // own.
 Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
 {
-	Slab *slab = static_cast<Slab *>(xsc_index_load(index_, key_of(object)));
+	Slab *slab = slab_of(object);
 
 	if (slab) {
 		// hint_span first: a pass that sees the new hint_slab clears
@@ -892,14 +904,12 @@ bool Cache::grow(int may_sleep, bool locked)
 		xsc_pages_free(pages, geometry_.order);
 		return false;
 	}
-	if (xsc_index_store(index_, key_of(pages), slab, may_sleep)) {
-		free_slab_objects(slab);
-		xsc_meta_free(slab);
-		xsc_pages_free(pages, geometry_.order);
-		return false;
-	}
+	slab->cache = this;
 	if constexpr (kPoison)
 		xsc_poison(pages, XSC_PAGE_SIZE << geometry_.order);
+	// Lookups find the slab from here on; none of its slots is busy yet,
+	// so each refuses its put until slab_get() hands the slot out.
+	xsc_pages_set_owner(pages, geometry_.order, slab);
 
 	SlabLock lock(*this, locked);
 
@@ -963,11 +973,28 @@ void Cache::free_slab_objects(Slab *slab)
 }
 
 // Destructs and frees a detached empty slab.  Process context, no lock held.
+//
+// The order matters to puts running concurrently in CPU sections (RCU read
+// sides), which may find the slab through its pages or their CPU's hint:
+//  1. The page owner goes: later lookups find nothing (or, once the pages
+//     are someone else's, whatever xsc_page_owner() makes of them: never
+//     this slab).
+//  2. The generation advances (sequentially consistent, so also a
+//     release), so a slow put that reads the new generation (acquire) also
+//     sees step 1, and a hint taken from a lookup before step 1 carries an
+//     older generation and is not used by slow puts.  Then fast puts of the
+//     slab stop on every CPU that hints it (forget_fast_puts(); a CPU that
+//     hints it concurrently sees the new generation, see
+//     lookup_hint_miss()).
+//  3. The pages go back: the owner was cleared before, as the platform
+//     requires.  Puts that found the slab before step 1 read only its
+//     metadata, never the pages, and refuse (the slab was detached empty,
+//     and no slot of a detached slab becomes busy again).
+//  4. The metadata goes after a grace period: every section that may still
+//     hold the slab from step 1 or from a hint has ended by then.
 void Cache::free_slab(Slab *slab)
 {
-	xsc_index_erase(index_, key_of(slab->base));
-	// Hints of this slab die now; its metadata lives until every CPU
-	// section that could have read the old generation has ended.
+	xsc_pages_clear_owner(slab->base, geometry_.order);
 	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_SEQ_CST);
 	forget_fast_puts(slab);
 	free_slab_objects(slab);
@@ -1329,7 +1356,9 @@ int Cache::audit()
 			}
 			ok &= slab->bin == bin && bin == slabs_.bin_of(slab->busy);
 			ok &= slab->busy <= geometry_.objects;
-			ok &= xsc_index_load(index_, key_of(slab->base)) == slab;
+			for (unsigned p = 0; p < (1U << geometry_.order); p++)
+				ok &= xsc_page_owner(slab->base + p * XSC_PAGE_SIZE) == slab;
+			ok &= slab->cache == this;
 			ok &= (reinterpret_cast<uptr>(slab->base) & ((1UL << geometry_.shift) - 1)) == 0;
 			lengths[bin]++;
 			slabs++;

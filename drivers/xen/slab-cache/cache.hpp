@@ -119,6 +119,7 @@ private:
 	Slab *detach_empty_slab(u64 keep);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
+	Slab *slab_of(const void *object) const;
 	Slab *lookup(void *object, unsigned *slot) const;
 	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
 	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
@@ -157,11 +158,6 @@ private:
 	void bad_put(void *object);
 	void warn_once(Warning w, const char *what, long value);
 
-	ulong key_of(const void *address) const
-	{
-		return (reinterpret_cast<uptr>(address) - address_base_) >> geometry_.shift;
-	}
-
 	// Read-mostly after creation.
 	bool fast_;	// gets and puts may try the loaded magazine inline (CpuCache::fast)
 	Magazine no_magazine_; // capacity 0: CpuCache::fast of the other caches
@@ -179,8 +175,6 @@ private:
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
 	void *cpus_memory_;
-	xsc_index *index_;
-	uptr address_base_; // xsc_address_base(): index keys count from here
 	xsc_lock *own_lock_; // nullptr when the caller's lock callbacks guard the slabs
 
 	char pad0_[XSC_CACHE_LINE];

@@ -92,8 +92,9 @@ struct Slab;
 
 // One CPU's front end: a loaded and a previous magazine.  The previous one is
 // always full or empty, so after a depot visit at least a magazine's worth
-// of gets or puts pass before the next one.  Only its own CPU touches it,
-// with interrupts off; the statistics are written only by that CPU.
+// of gets or puts pass before the next one.  Only its own CPU touches it
+// (with interrupts off, or preemption off in the fast paths), but for other
+// CPUs clearing hint_span; the statistics are written only by that CPU.
 //
 // The fast paths read the first cache line only.  fast is the loaded
 // magazine, or, in caches whose gets and puts may not take the loaded
@@ -101,11 +102,11 @@ struct Slab;
 // magazine of capacity 0, which no fast get or put can use: so the fast
 // paths need no test of the cache's mode.
 //
-// The hint is the slab this CPU's last slow put found its object in: a put
-// of an object of the same slab needs no lookup.  The slow paths trust it
-// while hint_gen equals the cache's slab generation, which every slab free
-// advances (after the slab can no longer be found, before its metadata
-// goes after a grace period).  hint_span is how many bytes from hint_base
+// The hint is the slab this CPU's last slow put found its object in (by its
+// page owner): a put of an object of the same slab needs no lookup.  The
+// slow paths trust it while hint_gen equals the cache's slab generation,
+// which every slab free advances (after the slab can no longer be found,
+// before its metadata goes after a grace period).  hint_span is how many bytes from hint_base
 // a fast put takes: the slots of the slab, or 0 when the slab was sparse
 // when hinted, has turned sparse since or is being freed (other CPUs clear
 // it then: Cache::forget_fast_puts()).

@@ -269,6 +269,7 @@ static int __init xsc_init(void)
 {
 	int ret;
 
+	xsc_shim_init();
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "xen_slab_cache:dead", NULL,
 					xsc_cpu_dead);
 	if (ret < 0)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The kernel under the allocator core: pages, metadata, per-CPU sections,
- * spinlocks, the slab index and diagnostics.  See xsc_platform.h.
+ * spinlocks, page owners and diagnostics.  See xsc_platform.h.
  */
 #include <linux/bug.h>
 #include <linux/build_bug.h>
@@ -12,11 +12,11 @@
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/preempt.h>
+#include <linux/random.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
-#include <linux/xarray.h>
 
 #include <xen_slab_cache.h>
 
@@ -155,54 +155,100 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
 	spin_unlock_irqrestore(&lock->lock, flags);
 }
 
-struct xsc_index {
-	struct xarray xa;
-};
+/*
+ * Page owners.  A put may pass any pointer at all; the core asks
+ * xsc_page_owner() for the slab of the page that holds it, so the answer
+ * must come without a fault and must be NULL for every page that is not a
+ * live slab page of ours.
+ *
+ * Where: slab pages are in the direct map, below high_memory (64-bit: no
+ * highmem), so every other address (NULL, small integers, user, vmalloc,
+ * module, vmapped stack and kernel image addresses) stops at the range
+ * check, and pfn_valid() says whether the pfn of what passes has a struct
+ * page (memory sections without one have no memmap to read).  That is
+ * virt_addr_valid() without the kernel image range and without its
+ * out-of-line call, which costs as much as the rest of the lookup under
+ * the return thunks of the mitigated kernels.  pfn_valid()'s RCU-sched read
+ * side, and the caller's interrupts-off section, keep memory hot-remove
+ * from taking the struct page away while it is read.  Reading its fields is
+ * then safe whoever owns the page; what they hold is not.
+ *
+ * What: slab pages come from alloc_pages() without __GFP_COMP, so each page
+ * of the block is a plain page: no compound head or tail, not on an LRU,
+ * not in the page cache, not mapped to user space, not movable (mapping is
+ * NULL and stays so).  In struct page of 6.1 (include/linux/mm_types.h),
+ * such a page's "page cache and anonymous" words index and private are
+ * free for its owner: the page allocator sets private to 0 at allocation
+ * (post_alloc_hook()) and uses private (buddy order) and index (pcp
+ * migratetype) only while the page is free; compaction and migration touch
+ * only LRU or movable pages; the first word of the union (compound_head,
+ * bit 0 = PageTail) and mapping are left alone.  So private holds the
+ * owner and index owner ^ xsc_owner_cookie, a random odd value chosen at
+ * module init; an owner is accepted only when both agree and mapping is
+ * NULL.  Another subsystem's page (slab, page table, page pool, page cache,
+ * free pages) holds values of its own there: that they agree with a secret
+ * cookie nobody else uses is a chance of about 2^-63 per page looked at;
+ * zeroed fields never agree, as the cookie is not zero.
+ *
+ * When: the owner is recorded before any slot of the slab is handed out and
+ * cleared (private and index back to 0, as the allocator left them) before
+ * the pages go back with __free_pages().  A page may outlive that call:
+ * xen-slab-netfront hands an order-0 object page with a reference of its
+ * own (get_page()) to the grant table's deferred list, whose put_page()
+ * frees it later (drivers/xen/grant-table.c, gnttab_handle_deferred()).
+ * That page then has no owner already, and the page allocator checks
+ * mapping, not private or index, when it is finally freed.  A reader that
+ * races with set or clear reads index and private separately; any mix is
+ * either refused or names an owner recorded for the page, whose metadata
+ * the core frees only after an RCU grace period (every reader runs in a
+ * CPU section, with interrupts off).
+ */
+static unsigned long xsc_owner_cookie __read_mostly;
 
-struct xsc_index *xsc_index_alloc(void)
+void xsc_shim_init(void)
 {
-	struct xsc_index *index = kmalloc(sizeof(*index), GFP_KERNEL);
-
-	if (index)
-		xa_init_flags(&index->xa, XA_FLAGS_LOCK_IRQ);
-	return index;
+	xsc_owner_cookie = get_random_long() | 1;
 }
 
-void xsc_index_free(struct xsc_index *index)
+void xsc_pages_set_owner(void *pages, unsigned int order, void *owner)
 {
-	xa_destroy(&index->xa);
-	kfree(index);
+	struct page *page = virt_to_page(pages);
+	unsigned long i;
+
+	for (i = 0; i < 1UL << order; i++) {
+		WRITE_ONCE(page[i].private, (unsigned long)owner);
+		WRITE_ONCE(page[i].index, (unsigned long)owner ^ xsc_owner_cookie);
+	}
 }
 
-unsigned long xsc_address_base(void)
+void xsc_pages_clear_owner(void *pages, unsigned int order)
 {
-	return PAGE_OFFSET;
+	struct page *page = virt_to_page(pages);
+	unsigned long i;
+
+	for (i = 0; i < 1UL << order; i++) {
+		WRITE_ONCE(page[i].index, 0);
+		WRITE_ONCE(page[i].private, 0);
+	}
 }
 
-/* Callers may already run with interrupts off: save and restore them. */
-int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int may_sleep)
+void *xsc_page_owner(const void *address)
 {
-	unsigned long flags;
-	void *old;
+	const unsigned long addr = (unsigned long)address;
+	const struct page *page;
+	unsigned long owner, pfn;
 
-	xa_lock_irqsave(&index->xa, flags);
-	old = __xa_store(&index->xa, key, value, xsc_gfp(may_sleep));
-	xa_unlock_irqrestore(&index->xa, flags);
-	return xa_err(old);
-}
-
-void *xsc_index_load(struct xsc_index *index, unsigned long key)
-{
-	return xa_load(&index->xa, key);
-}
-
-void xsc_index_erase(struct xsc_index *index, unsigned long key)
-{
-	unsigned long flags;
-
-	xa_lock_irqsave(&index->xa, flags);
-	__xa_erase(&index->xa, key);
-	xa_unlock_irqrestore(&index->xa, flags);
+	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
+		return NULL;
+	pfn = PHYS_PFN(__pa(addr));
+	if (!pfn_valid(pfn))
+		return NULL;
+	page = pfn_to_page(pfn);
+	owner = READ_ONCE(page->private);
+	if (!owner || (owner ^ xsc_owner_cookie) != READ_ONCE(page->index) ||
+	    READ_ONCE(page->mapping))
+		return NULL;
+	return (void *)owner;
 }
 
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)

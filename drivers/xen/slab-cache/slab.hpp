@@ -59,6 +59,7 @@ constexpr unsigned kMaxSlabOrder = 7;
 struct Slab {
 	ListNode link;	 // in its occupancy bin
 	char *base;	 // first object, page aligned
+	const void *cache; // its Cache: page owners are global, not per cache
 	unsigned busy;	 // slots handed out (to users or to magazines)
 	unsigned constructed; // slots whose constructor has run
 	unsigned bin;	 // occupancy bin it is linked into

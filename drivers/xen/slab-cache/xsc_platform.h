@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The whole interface between the allocator core (C++, no kernel header) and
- * the platform under it: the kernel shim (xsc_shim.c) or the host platform of
+ * the platform under it: the kernel shim (shim.c) or the host platform of
  * the user-space tests (tests/host/platform.cpp).  Plain C types only.
  */
 #ifndef XSC_PLATFORM_H
@@ -62,22 +62,41 @@ void xsc_lock_free(struct xsc_lock *lock);
 unsigned long xsc_lock_irqsave(struct xsc_lock *lock);
 void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags);
 
-/*
- * A map from slab number (address >> slab shift) to slab.  Updates of
- * different keys may run concurrently; xsc_index_load() needs an RCU read
- * side (or the caller's guarantee that the entry cannot go away).
+/**
+ * xsc_pages_set_owner() - record the owner of pages from xsc_pages_alloc()
+ * @pages: the first page, as xsc_pages_alloc() returned it
+ * @order: the order it was allocated with
+ * @owner: non-NULL; what xsc_page_owner() returns for every page of the block
+ *
+ * Cannot fail.  Stores that xsc_page_owner() may read concurrently.
  */
-struct xsc_index;
-struct xsc_index *xsc_index_alloc(void);
-/*
- * Where the addresses of slabs start (the kernel's direct map): keys count
- * slabs from there, so that they stay small and the index shallow.
+void xsc_pages_set_owner(void *pages, unsigned int order, void *owner);
+
+/**
+ * xsc_pages_clear_owner() - forget the owner of pages before they are freed
+ * @pages: the first page, as xsc_pages_alloc() returned it
+ * @order: the order it was allocated with
+ *
+ * Afterwards xsc_page_owner() returns NULL for them, except to a reader that
+ * had already begun (an RCU reader: the owner must outlive a grace period).
  */
-unsigned long xsc_address_base(void);
-void xsc_index_free(struct xsc_index *index);
-int xsc_index_store(struct xsc_index *index, unsigned long key, void *value, int may_sleep);
-void *xsc_index_load(struct xsc_index *index, unsigned long key);
-void xsc_index_erase(struct xsc_index *index, unsigned long key);
+void xsc_pages_clear_owner(void *pages, unsigned int order);
+
+/**
+ * xsc_page_owner() - the owner of the page holding an address
+ * @address: any value at all (NULL, small integers, addresses of stacks,
+ *	modules, vmalloc or user space, of freed pages, of pages of others)
+ *
+ * Return: the owner that xsc_pages_set_owner() recorded for the page that
+ * holds @address, or NULL when it has none.  Never faults; never returns
+ * an owner for a page that has none.  The result may be an owner cleared
+ * since; the caller keeps owners alive for an RCU grace period (a CPU
+ * section is a read side).
+ */
+void *xsc_page_owner(const void *address);
+
+/* The kernel platform's setup, at module init (before any cache exists). */
+void xsc_shim_init(void);
 
 /* Run @fn(@arg) on @cpu with interrupts off and wait; -errno when it is offline. */
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg);
