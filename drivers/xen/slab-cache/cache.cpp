@@ -680,11 +680,14 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 // object not taken, and the objects taken in *@accepted.
 unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted)
 {
+	// A slab of one object: the hint would name one object, so runs and
+	// hints do not pay; each object is looked up by its page.
+	const bool single = geometry_.objects == 1;
 	unsigned i, slot;
 
 	for (i = 0; i < n; i++) {
 		// Checked builds check each object for poison on its own.
-		if (xsc_likely(mode_ == kMagazines) && !kPoison) {
+		if (xsc_likely(mode_ == kMagazines) && !kPoison && !single) {
 			const unsigned run = put_run(cc, objects + i, n - i);
 
 			i += run;
@@ -692,8 +695,8 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 			if (i == n)
 				break;
 		}
-		if (xsc_unlikely(!lookup_on_cpu(cc, objects[i], &slot) || on_top(cc, objects[i]) ||
-				 poisoned(objects[i]))) {
+		if (xsc_unlikely(!(single ? lookup(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot)) ||
+				 on_top(cc, objects[i]) || poisoned(objects[i]))) {
 			bad_put(objects[i]);
 			continue;
 		}
