@@ -120,16 +120,17 @@ def main():
     print()
     print('== building blocks of a get+put pair: ns per operation, median [min..max]')
     width2 = 24
-    print(f"{'operation':<22}" + ''.join(f' | {g[0]:<{width2}}' for g in guests))
     names = []
     for g in guests:
         names += [n for n in g[3]['components'] if n not in names]
+    width1 = max([22] + [len(n) for n in names])
+    print(f"{'operation':<{width1}}" + ''.join(f' | {g[0]:<{width2}}' for g in guests))
     for n in names:
         cells = []
         for g in guests:
             c = g[3]['components'].get(n)
             cells.append(f"{c['median_ns']} [{c['min_ns']}..{c['max_ns']}]" if c else '-')
-        print(f'{n:<22}' + ''.join(f' | {c:<{width2}}' for c in cells))
+        print(f'{n:<{width1}}' + ''.join(f' | {c:<{width2}}' for c in cells))
 
     print()
     print('== targets (measured on the medians of each boot)')
