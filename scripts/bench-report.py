@@ -6,7 +6,7 @@ Usage: bench-report.py GUEST=CONSOLE.LOG...
 Reads the `XSC-BENCH:` lines that tests/bench/xsc_bench.ko printed on each
 guest's console and prints, per object size, one row per workload and
 allocator with a column per guest (ns per object: median [min..max], and the
-median's ratio to xen_slab_cache's own in the same boot), then the issue's
+median's ratio to xen_slab_cache's own in the same boot), then the performance
 targets with their measured values, then where xen_slab_cache served the
 objects.  Exit status 1 when a guest printed no complete table.
 """

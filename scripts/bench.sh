@@ -2,7 +2,7 @@
 # In-kernel benchmark (make bench): builds the modules against the Debian
 # kernel, boots it as a plain QEMU guest and as a Xen 4.17 PV dom0 (both TCG,
 # two CPUs) with xen_slab_cache.ko and tests/bench/xsc_bench.ko, and prints
-# the two tables side by side with the targets of the benchmark issue.
+# the two tables side by side with the performance targets (docs/performance.md).
 # Timings under TCG are not hardware timings: read the ratios, which are
 # measured in one boot on one kernel.
 #

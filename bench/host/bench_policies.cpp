@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The policies side by side on the same core (issue 4, item 2): the
-// original's pre-2019 policy (least occupied slab first, a slab freed the
-// moment it empties), its 2019 policy (fullest first, empty slabs freed by
-// the monitor, one 6-slot magazine per CPU, no depot) and ours.
+// The policies side by side on the same core: the original's pre-2019
+// policy (least occupied slab first, a slab freed the moment it empties),
+// its 2019 policy (fullest first, empty slabs freed by the monitor, one
+// 6-slot magazine per CPU, no depot) and ours.
 //
 // Workloads, each on one CPU with a monitor pass (xen_slab_cache_trim())
 // every kMonitorOps operations:
