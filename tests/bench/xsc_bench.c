@@ -56,6 +56,7 @@
 #include <xen/xen.h>
 
 #include <xen_slab_cache.h>
+#include <xsc_page_owner.h>
 
 #ifdef CONFIG_X86
 #include <asm/msr.h>
@@ -986,35 +987,15 @@ static void *component_sink;
 /* xsc_page_owner() of shim.c, with the benchmark's own cookie. */
 static noinline void *bench_page_owner(const void *address, unsigned long cookie)
 {
-	const unsigned long addr = (unsigned long)address;
-	const struct page *page;
-	unsigned long owner, pfn;
-
-	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
-		return NULL;
-	pfn = PHYS_PFN(__pa(addr));
-	if (!pfn_valid(pfn))
-		return NULL;
-	page = pfn_to_page(pfn);
-	owner = READ_ONCE(page->private);
-	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
-		return NULL;
-	return (void *)owner;
+	return xsc_page_owner_lookup(address, cookie);
 }
 
 /* The same, with virt_addr_valid() (an out-of-line call) as the range check. */
 static noinline void *bench_page_owner_vav(const void *address, unsigned long cookie)
 {
-	const struct page *page;
-	unsigned long owner;
-
 	if (!virt_addr_valid(address))
 		return NULL;
-	page = virt_to_page(address);
-	owner = READ_ONCE(page->private);
-	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
-		return NULL;
-	return (void *)owner;
+	return xsc_page_owner_of(virt_to_page(address), cookie);
 }
 
 static u64 time_component(enum component c, void *obj, unsigned long cookie, unsigned int n)

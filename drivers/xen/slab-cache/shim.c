@@ -20,6 +20,7 @@
 
 #include <xen_slab_cache.h>
 
+#include "xsc_page_owner.h"
 #include "xsc_platform.h"
 
 static_assert(XSC_PAGE_SHIFT == PAGE_SHIFT);
@@ -234,21 +235,7 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 
 void *xsc_page_owner(const void *address)
 {
-	const unsigned long addr = (unsigned long)address;
-	const struct page *page;
-	unsigned long owner, pfn;
-
-	if (addr < PAGE_OFFSET || addr >= (unsigned long)high_memory)
-		return NULL;
-	pfn = PHYS_PFN(__pa(addr));
-	if (!pfn_valid(pfn))
-		return NULL;
-	page = pfn_to_page(pfn);
-	owner = READ_ONCE(page->private);
-	if (!owner || (owner ^ xsc_owner_cookie) != READ_ONCE(page->index) ||
-	    READ_ONCE(page->mapping))
-		return NULL;
-	return (void *)owner;
+	return xsc_page_owner_lookup(address, xsc_owner_cookie);
 }
 
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *arg), void *arg)
