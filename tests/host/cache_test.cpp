@@ -823,6 +823,63 @@ TEST_F(CacheFixture, PutsToSparseSlabsBypassTheMagazines)
 	EXPECT_EQ(0u, stats_of(cache).in_use);
 }
 
+// A slab that its CPU hints turns sparse: the hint stops taking fast puts.
+TEST_F(CacheFixture, HintedSlabTurningSparseStopsFastPuts)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(24);
+	ASSERT_EQ(24u, xen_slab_cache_get_bulk(cache, v.data(), 24, false));
+	host::set_cpu(1);
+	xen_slab_cache_put(cache, v[16], false);
+	xsc_cache_cpu_dead(cache, 1); // slab 2: 7 busy, the cursor
+	host::set_cpu(0);
+	for (int i = 0; i < 4; i++)
+		xen_slab_cache_put(cache, v[i], false); // hint: slab 0
+	xsc_cache_cpu_dead(cache, 0); // slab 0: 4 busy, sparse
+	auto s0 = stats_of(cache);
+	xen_slab_cache_put(cache, v[4], false);
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_slow + 1, s1.put_slow) << "to the sparse slab";
+	EXPECT_EQ(s0.put_fast, s1.put_fast);
+	for (int i = 5; i < 24; i++)
+		if (i != 16)
+			xen_slab_cache_put(cache, v[i], false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+}
+
+// A sparse slab that its CPU hints as the cursor loses the cursor: the
+// hint stops taking fast puts.
+TEST_F(CacheFixture, HintedSparseCursorLosingTheCursorStopsFastPuts)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(16);
+	ASSERT_EQ(16u, xen_slab_cache_get_bulk(cache, v.data(), 16, false));
+	host::set_cpu(1);
+	for (int i = 1; i < 5; i++)
+		xen_slab_cache_put(cache, v[i], false);
+	xsc_cache_cpu_dead(cache, 1); // slab 0: 4 busy, the cursor (slab 1 full)
+	host::set_cpu(0);
+	auto s0 = stats_of(cache);
+	xen_slab_cache_put(cache, v[5], false); // the cursor's: into the magazine
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_fast + 1, s1.put_fast);
+	host::set_cpu(1);
+	xen_slab_cache_put(cache, v[8], false);
+	xsc_cache_cpu_dead(cache, 1); // slab 1: 7 busy, now the cursor
+	host::set_cpu(0);
+	xen_slab_cache_put(cache, v[6], false); // slab 0: sparse, not the cursor
+	auto s2 = stats_of(cache);
+	EXPECT_EQ(s1.put_slow + 1, s2.put_slow) << "v[6] to its sparse slab";
+	EXPECT_EQ(s1.put_fast + 1, s2.put_fast) << "v[8] into CPU 1's magazine only";
+	for (int i : { 0, 7, 9, 10, 11, 12, 13, 14, 15 })
+		xen_slab_cache_put(cache, v[i], false);
+	for (unsigned cpu = 0; cpu < kCpus; cpu++)
+		xsc_cache_cpu_dead(cache, cpu);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+}
+
 TEST_F(CacheFixture, CursorSurvivesTheDestructionOfItsSlab)
 {
 	make(args(1024));

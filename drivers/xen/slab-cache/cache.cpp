@@ -446,9 +446,8 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 // put into it of a slot start of the hinted slab while its hint_span allows,
 // not on top of it.  Caches with a cap, no magazines, strict puts or
 // poisoning have a fast magazine of capacity 0.
-template <typename Miss> inline void *Cache::get_on_cpu(ulong cpu, Miss miss)
+template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
 {
-	CpuCache &cc = cpus_[cpu];
 	Magazine *m = cc.fast;
 	ulong top;
 
@@ -460,9 +459,8 @@ template <typename Miss> inline void *Cache::get_on_cpu(ulong cpu, Miss miss)
 	return m->objects()[top];
 }
 
-template <typename Miss> inline bool Cache::put_on_cpu(void *object, ulong cpu, Miss miss)
+template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss)
 {
-	CpuCache &cc = cpus_[cpu];
 	Magazine *m = cc.fast;
 	const ulong count = m->count;
 	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
@@ -495,7 +493,7 @@ inline void *Cache::get_interruptible(ulong cpu)
 		return nullptr;
 	cc.busy = 1;
 	compiler_barrier();
-	object = get_on_cpu(cpu, [] { return static_cast<void *>(nullptr); });
+	object = get_on_cpu(cc, [] { return static_cast<void *>(nullptr); });
 	compiler_barrier();
 	cc.busy = 0;
 	return object;
@@ -510,7 +508,7 @@ inline bool Cache::put_interruptible(void *object, ulong cpu)
 		return false;
 	cc.busy = 1;
 	compiler_barrier();
-	taken = put_on_cpu(object, cpu, [] { return false; });
+	taken = put_on_cpu(cc, object, [] { return false; });
 	compiler_barrier();
 	cc.busy = 0;
 	return taken;
@@ -565,9 +563,16 @@ void Cache::put_slow(void *object, bool locked)
 		bool pushed;
 		Slab *slab;
 
-		// Interrupted a fast path: the slabs take the object (and check it).
-		if (xsc_unlikely(cc.busy))
+		// Interrupted a fast path: the slabs take the object and check
+		// it (the magazine is only read: the top may be a step behind a
+		// push under way).
+		if (xsc_unlikely(cc.busy)) {
+			if (xsc_unlikely(on_top(cc, object))) {
+				bad_put(object);
+				return;
+			}
 			goto to_slab;
+		}
 		checked = true;
 		slab = lookup_on_cpu(cc, object, &slot);
 
@@ -684,6 +689,7 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 	// hints do not pay; each object is looked up by its page.
 	const bool single = geometry_.objects == 1;
 	unsigned i, slot;
+	Slab *slab;
 
 	for (i = 0; i < n; i++) {
 		// Checked builds check each object for poison on its own.
@@ -695,11 +701,15 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 			if (i == n)
 				break;
 		}
-		if (xsc_unlikely(!(single ? lookup(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot)) ||
-				 on_top(cc, objects[i]) || poisoned(objects[i]))) {
+		slab = single ? lookup(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot);
+		if (xsc_unlikely(!slab || on_top(cc, objects[i]) || poisoned(objects[i]))) {
 			bad_put(objects[i]);
 			continue;
 		}
+		// The hint is @slab (unless single): as in put_slow(), its fast
+		// puts and runs follow its sparseness now.
+		if (!single && mode_ == kMagazines)
+			write_once(cc.hint_span, sparse(slab) ? 0 : span_);
 		take_back(objects[i]);
 		if (mode_ == kMagazines) {
 			if (!push(cc, objects[i]))
@@ -1433,12 +1443,12 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 		to_cache(cache)->destroy();
 }
 
-void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu)
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned long cpu)
 {
 	return to_cache(cache)->get_interruptible(cpu);
 }
 
-int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu)
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned long cpu)
 {
 	return to_cache(cache)->put_interruptible(object, cpu);
 }
@@ -1458,14 +1468,14 @@ void *xsc_cache_get(struct xen_slab_cache *cache, bool locked, unsigned long cpu
 {
 	xsc::Cache *c = to_cache(cache);
 
-	return c->get_on_cpu(cpu, [c, locked] { return c->get_slow(locked); });
+	return c->get_on_cpu(c->cpu_cache(cpu), [c, locked] { return c->get_slow(locked); });
 }
 
 void xsc_cache_put(struct xen_slab_cache *cache, void *object, bool locked, unsigned long cpu)
 {
 	xsc::Cache *c = to_cache(cache);
 
-	c->put_on_cpu(object, cpu, [c, object, locked] {
+	c->put_on_cpu(c->cpu_cache(cpu), object, [c, object, locked] {
 		c->put_slow(object, locked);
 		return true;
 	});

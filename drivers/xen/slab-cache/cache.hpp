@@ -32,8 +32,12 @@ public:
 	// Slow paths, bulk calls and the rest; see cache.cpp.
 	// Fast paths (in a CPU section on @cpu): @miss() decides when they
 	// decline; see cache.cpp.
-	template <typename Miss> void *get_on_cpu(ulong cpu, Miss miss);
-	template <typename Miss> bool put_on_cpu(void *object, ulong cpu, Miss miss);
+	template <typename Miss> void *get_on_cpu(CpuCache &cc, Miss miss);
+	template <typename Miss> bool put_on_cpu(CpuCache &cc, void *object, Miss miss);
+	CpuCache &cpu_cache(ulong cpu)
+	{
+		return cpus_[cpu];
+	}
 	// The same, where interrupts may come (CpuCache::busy).
 	void *get_interruptible(ulong cpu);
 	bool put_interruptible(void *object, ulong cpu);

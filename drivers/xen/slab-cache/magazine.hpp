@@ -114,6 +114,10 @@ struct Slab;
 // Interrupts may come in the middle of a fast path (the kernel runs them
 // with preemption off only): busy says one of this CPU is under way, and
 // whatever interrupts it leaves the magazines and the hint alone.
+//
+// The first line is what the fast paths and the owner's slow paths use; the
+// second holds hint_slab, which other CPUs read when they clear spans, so
+// that they do not pull the line every fast path writes.
 struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *fast;
 	uptr hint_base;	      // hint_slab->base
@@ -121,9 +125,9 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 	ulong busy;
 	u64 get_fast;
 	u64 put_fast;
-	Slab *hint_slab;
 	Magazine *loaded;
 	Magazine *previous;
+	alignas(XSC_CACHE_LINE) Slab *hint_slab;
 	u64 hint_gen;
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 };

@@ -170,8 +170,8 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
  * virt_addr_valid() without the kernel image range and without its
  * out-of-line call, which costs as much as the rest of the lookup under
  * the return thunks of the mitigated kernels.  pfn_valid()'s RCU-sched read
- * side, and the caller's interrupts-off section, keep memory hot-remove
- * from taking the struct page away while it is read.  Reading its fields is
+ * side, and the caller's (a CPU section or the slab lock), keep memory
+ * hot-remove from taking the struct page away while it is read.  Reading its fields is
  * then safe whoever owns the page; what they hold is not.
  *
  * What: slab pages come from alloc_pages() without __GFP_COMP, so each page
@@ -179,9 +179,9 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
  * not in the page cache, not mapped to user space, not movable (mapping is
  * NULL and stays so).  In struct page of 6.1 (include/linux/mm_types.h),
  * such a page's "page cache and anonymous" words index and private are
- * free for its owner: the page allocator sets private to 0 at allocation
- * (post_alloc_hook()) and uses private (buddy order) and index (pcp
- * migratetype) only while the page is free; compaction and migration touch
+ * free for its owner: the page allocator uses private (buddy order) and
+ * index (pcp migratetype) only while the page is free (it clears private
+ * of the head page at allocation, post_alloc_hook(); we write every page); compaction and migration touch
  * only LRU or movable pages; the first word of the union (compound_head,
  * bit 0 = PageTail) and mapping are left alone.  So private holds the
  * owner and index owner ^ xsc_owner_cookie, a random odd value chosen at
@@ -201,8 +201,9 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
  * mapping, not private or index, when it is finally freed.  A reader that
  * races with set or clear reads index and private separately; any mix is
  * either refused or names an owner recorded for the page, whose metadata
- * the core frees only after an RCU grace period (every reader runs in a
- * CPU section, with interrupts off).
+ * the core frees only after an RCU grace period (every reader runs in an
+ * RCU read side: a CPU section with interrupts off, or under the slab
+ * lock).
  */
 static unsigned long xsc_owner_cookie __read_mostly;
 
@@ -216,6 +217,8 @@ void xsc_pages_set_owner(void *pages, unsigned int order, void *owner)
 	struct page *page = virt_to_page(pages);
 	unsigned long i;
 
+	/* The owner's metadata before the records that name it. */
+	smp_wmb();
 	for (i = 0; i < 1UL << order; i++) {
 		WRITE_ONCE(page[i].private, (unsigned long)owner);
 		WRITE_ONCE(page[i].index, (unsigned long)owner ^ xsc_owner_cookie);

@@ -82,9 +82,11 @@ template <typename T> inline void owner_add(T &x, T v)
 	write_once(x, static_cast<T>(read_once(x) + v));
 }
 
-// One more on a counter that only its owner writes (with interrupts off):
-// a single add to memory on x86-64 (what this_cpu_inc() does), which stays
-// untorn for readers.
+// One more on a counter that only its owner CPU writes: a single add to
+// memory on x86-64 (what this_cpu_inc() does), which an interrupt on that
+// CPU cannot split (the fast paths run with interrupts on) and which stays
+// untorn for readers.  Elsewhere a load and a store: an interrupt between
+// them, in a fast path's busy window, leaves the counter as it found it.
 template <typename T> inline void owner_inc(T &x)
 {
 #if defined(__x86_64__)

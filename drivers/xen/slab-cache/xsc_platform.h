@@ -134,8 +134,8 @@ void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_sla
  * object; after the section, the slow paths do everything else (they
  * enter sections of their own and may take locks).
  */
-void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned int cpu);
-int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned int cpu);
+void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned long cpu);
+int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned long cpu);
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked);
 void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked);
 
