@@ -209,9 +209,12 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked);
  * refused with a warning (once per cache) and the cache stays consistent.
  * A second put of an object is refused when the object is the one this CPU
  * put last, or by the slow and bulk paths once it is back in its slab; in
- * a production kernel the inline fast path does not test the latter.
- * Kernels with generic KASAN, and caches created with the module parameter
- * strict_puts=1, refuse every second put.
+ * a production kernel the inline fast path does not test the latter, nor
+ * any second put of an object that sits in a magazine below its top.  Such
+ * a second put that is taken corrupts the cache: the object is handed out
+ * twice, and its slab may go back to the page allocator while a magazine
+ * still holds it.  Kernels with generic KASAN, and caches created with the
+ * module parameter strict_puts=1, refuse every second put.
  *
  * Context: any context but NMI.
  */

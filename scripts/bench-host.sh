@@ -72,7 +72,9 @@ while read -r mode objects what; do
 	b=$(ir "$mode" $n2)
 	pa=$(ir "$mode" $n1 --collect-atstart=no "${platform[@]}")
 	pb=$(ir "$mode" $n2 --collect-atstart=no "${platform[@]}")
-	if [ "$objects" = 1 ]; then
+	if [ "$mode" = leaves ]; then
+		fns="xsc_cache_get_on_cpu xsc_cache_put_on_cpu"
+	elif [ "$objects" = 1 ]; then
 		fns="xen_slab_cache_get xen_slab_cache_put"
 	else
 		fns="xen_slab_cache_get_bulk xen_slab_cache_put_bulk"
@@ -86,6 +88,7 @@ while read -r mode objects what; do
 done <<'LIST'
 pair 1 get+put pair, magazine hit (ours)
 pair-2019 1 get+put pair, magazine hit (2019 policy)
+leaves 1 kernel leaves of a pair (busy flag)
 bulk16 16 bulk get+put of 16, per object
 bulk64 64 bulk get+put of 64, per object
 slab-pair 1 get+put pair, slab path

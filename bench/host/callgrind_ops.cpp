@@ -10,6 +10,9 @@
 //     default and the 2019 policy; the slab path under POLICY_NO_MAGAZINES);
 //   bulk16, bulk64, slab-bulk16, slab-bulk64: N bulk gets and puts of 16 or
 //     64 objects;
+//   leaves: N get+put pairs through the leaves that the kernel's entry
+//     points call (xsc_cache_get_on_cpu/xsc_cache_put_on_cpu, with the busy
+//     flag), without entry points;
 //   caller: N pairs of calls to functions that return at once: what the
 //     loop and the two calls of a pair cost the caller.
 #include "ops.hpp"
@@ -54,6 +57,20 @@ int main(int argc, char **argv)
 		for (long i = 0; i < iterations; i++)
 			empty_put(c, empty_get(c, false), false);
 		xen_slab_cache_destroy(c);
+		return 0;
+	}
+	if (!strcmp(mode, "leaves")) {
+		// The leaves the kernel's entry points call with preemption off
+		// (with the busy flag that interrupts need), without the entry
+		// points and without a fallback: the magazine always hits here.
+		bench::set_nr_cpus(1);
+		bench::set_cpu(0);
+		c = bench::make_cache(policy);
+		bench::pair(c);
+		for (long i = 0; i < iterations; i++)
+			xsc_cache_put_on_cpu(c, xsc_cache_get_on_cpu(c, 0), 0);
+		xen_slab_cache_destroy(c);
+		bench::quiesce();
 		return 0;
 	}
 	if (!strcmp(mode, "pair")) {
