@@ -34,12 +34,14 @@ ir() {
 	rm -f "$file"
 }
 
-# api MODE N FUNC...: instructions inside the API calls FUNC (inclusive).
-api() {
+# ir_api MODE N FUNC...: from one run, the instructions counted and those
+# inside the calls of FUNC (callgrind's inclusive cost), as "TOTAL API".
+ir_api() {
 	local mode=$1 n=$2 file
 	shift 2
 	file=$out/callgrind.$mode.$n.$$
 	valgrind --tool=callgrind --callgrind-out-file="$file" "$out/callgrind_ops" "$mode" "$n" 2>/dev/null
+	printf '%s ' "$(sed -n 's/^summary: //p' "$file")"
 	callgrind_annotate --inclusive=yes --threshold=100 "$file" 2>/dev/null |
 		sed -nE 's/^ *([0-9,]+) \( *[0-9.]+%\) +[^ ]*:([A-Za-z0-9_]+)( .*)?$/\2 \1/p' |
 		awk -v fns="$*" 'BEGIN { n = split(fns, f, " "); for (i = 1; i <= n; i++) want[f[i]] = 1 }
@@ -68,8 +70,6 @@ echo "## 'in API' is what runs inside the API's calls, from their first instruct
 echo "## return (callgrind's inclusive cost of xen_slab_cache_get + _put, or of the bulk pair)."
 printf '%-12s %-40s %8s %8s %8s %8s\n' mode what total platform core 'in API'
 while read -r mode objects what; do
-	a=$(ir "$mode" $n1)
-	b=$(ir "$mode" $n2)
 	pa=$(ir "$mode" $n1 --collect-atstart=no "${platform[@]}")
 	pb=$(ir "$mode" $n2 --collect-atstart=no "${platform[@]}")
 	if [ "$mode" = leaves ]; then
@@ -79,8 +79,8 @@ while read -r mode objects what; do
 	else
 		fns="xen_slab_cache_get_bulk xen_slab_cache_put_bulk"
 	fi
-	ia=$(api "$mode" $n1 $fns)
-	ib=$(api "$mode" $n2 $fns)
+	read -r a ia < <(ir_api "$mode" $n1 $fns)
+	read -r b ib < <(ir_api "$mode" $n2 $fns)
 	awk -v m="$mode" -v w="$what" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v k="$objects" \
 		-v ia="$ia" -v ib="$ib" -v d=$((n2 - n1)) -v caller="$caller" 'BEGIN {
 		t = (b - a) / (d * k); p = (pb - pa) / (d * k); i = (ib - ia) / (d * k)
