@@ -19,7 +19,6 @@ END = re.compile(r'XSC-BENCH: end guest=\S+ status=(-?\d+)')
 SIZE = re.compile(r'XSC-BENCH: size=(\d+) ')
 PATHS = re.compile(r'XSC-BENCH: paths (.*)$')
 COMPONENT = re.compile(r'XSC-BENCH: component (.*)$')
-LEVELS = re.compile(r'XSC-BENCH: components (.*)$')
 STAMP = re.compile(r'^\[\s*\d+\.\d+\]\s*')
 
 WORKLOADS = ['pair', 'bulk16', 'bulk64', 'deep', 'prodcons']
@@ -53,9 +52,6 @@ def parse(path):
             if m:
                 c = kv(m.group(1))
                 comps[c['name']] = c
-            m = LEVELS.search(line)
-            if m:
-                begin.update(kv(m.group(1)))
             m = END.search(line)
             if m:
                 status = int(m.group(1))
