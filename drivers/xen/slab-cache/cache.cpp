@@ -336,7 +336,7 @@ Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
 	if (slab) {
 		// hint_span first: a pass that sees the new hint_slab clears
 		// this value, not an older one.
-		write_once(cc.hint_span, sparse(slab) ? 0 : span_);
+		set_hint_span(cc, slab);
 		cc.hint_base = reinterpret_cast<uptr>(slab->base);
 		cc.hint_gen = gen;
 		__atomic_store_n(&cc.hint_slab, slab, __ATOMIC_SEQ_CST);
@@ -392,6 +392,16 @@ inline bool Cache::sparse(Slab *slab) const
 	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
 }
 
+// Sets how far fast puts of @cc take objects of @slab, its hint, by the
+// sparse-slab rule; true when the slab's puts go to magazines.
+inline bool Cache::set_hint_span(CpuCache &cc, Slab *slab) const
+{
+	const bool magazines = !sparse(slab);
+
+	write_once(cc.hint_span, magazines ? span_ : 0UL);
+	return magazines;
+}
+
 // After a slot of @slab was freed and the slabs re-sorted (slab lock held):
 // fast puts stop taking objects of a slab that has just turned sparse, by
 // the slab itself or by losing the cursor (@old_cursor).  A slow put sets
@@ -419,7 +429,7 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
 	const ulong span = read_once(cc.hint_span), stride = geometry_.stride;
 	const u64 reciprocal = geometry_.reciprocal;
-	const void *top = start ? slots[start - 1] : nullptr;
+	const void *top = m->top();
 	unsigned k = 0;
 
 	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE))
@@ -584,11 +594,8 @@ void Cache::put_slow(void *object, bool locked)
 		if (xsc_unlikely(shared_counter_))
 			atomic_add<u64>(shared_in_use_, -1ULL);
 		if (xsc_likely(mode_ == kMagazines)) {
-			const bool to_slab = sparse(slab);
-
 			// The hint is @slab, busy: its fast puts follow this one.
-			write_once(cc.hint_span, to_slab ? 0 : span_);
-			pushed = !to_slab && push(cc, object);
+			pushed = set_hint_span(cc, slab) && push(cc, object);
 		} else {
 			pushed = !cc.loaded->full();
 			if (pushed)
@@ -709,7 +716,7 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 		// The hint is @slab (unless single): as in put_slow(), its fast
 		// puts and runs follow its sparseness now.
 		if (!single && mode_ == kMagazines)
-			write_once(cc.hint_span, sparse(slab) ? 0 : span_);
+			set_hint_span(cc, slab);
 		take_back(objects[i]);
 		if (mode_ == kMagazines) {
 			if (!push(cc, objects[i]))

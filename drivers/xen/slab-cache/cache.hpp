@@ -94,6 +94,7 @@ private:
 	void release_resources();
 
 	bool sparse(Slab *slab) const;
+	bool set_hint_span(CpuCache &cc, Slab *slab) const;
 	void sparse_changed(Slab *slab, Slab *old_cursor);
 	void forget_fast_puts(Slab *slab);
 	void loaded_changed(CpuCache &cc)
