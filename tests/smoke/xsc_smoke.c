@@ -225,27 +225,18 @@ static void run_interrupt_checks(void)
 	struct xen_slab_cache_stats s;
 	struct task_struct *task;
 	struct irq_run *r;
-	bool ok;
+	bool ok = false;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r) {
-		report(false, "smoke.interrupted-fast-paths");
-		return;
-	}
+	if (!r)
+		goto out;
 	init_completion(&r->done);
 	r->cache = xen_slab_cache_create("smoke-irq", &args);
-	if (IS_ERR(r->cache)) {
-		report(false, "smoke.interrupted-fast-paths");
-		kfree(r);
-		return;
-	}
+	if (IS_ERR(r->cache))
+		goto out_free;
 	task = kthread_create(irq_run_thread, r, "xsc_irq_run");
-	if (IS_ERR(task)) {
-		report(false, "smoke.interrupted-fast-paths");
-		xen_slab_cache_destroy(r->cache);
-		kfree(r);
-		return;
-	}
+	if (IS_ERR(task))
+		goto out_destroy;
 	kthread_bind(task, 0);
 	wake_up_process(task);
 	wait_for_completion(&r->done);
@@ -254,10 +245,14 @@ static void run_interrupt_checks(void)
 	pr_info("xsc_smoke: %lu thread gets and puts, %lu timer interrupts, %llu gets from the slabs while both ran, %llu from magazines, %lu handed out twice\n",
 		r->thread_ops, r->fires, s.get_slow - r->slow_before, s.get_fast, r->twice);
 	/* Interrupted fast paths happened: their gets went to the slabs. */
-	ok = r->twice == 0 && s.get_slow - r->slow_before >= 20 && s.in_use == 0 && s.bad_puts == 0;
-	report(ok && xen_slab_cache_audit(r->cache) == 0, "smoke.interrupted-fast-paths");
+	ok = r->twice == 0 && s.get_slow - r->slow_before >= 20 && s.in_use == 0 && s.bad_puts == 0 &&
+	     xen_slab_cache_audit(r->cache) == 0;
+out_destroy:
 	xen_slab_cache_destroy(r->cache);
+out_free:
 	kfree(r);
+out:
+	report(ok, "smoke.interrupted-fast-paths");
 }
 
 static int demo_fn(void *unused)
