@@ -17,7 +17,15 @@ xsc_c_only_flags := -std=gnu% -Wstrict-prototypes -Wmissing-prototypes -Wold-sty
 	-Wold-style-declaration -Wnested-externs -Wno-override-init \
 	-include %/compiler-version.h %/kconfig.h %/compiler_types.h
 
-xsc_cxx_flags = $(filter-out $(xsc_c_only_flags),$(c_flags)) \
+# No DWARF for C++: kernels with CONFIG_DEBUG_INFO_BTF_MODULES run pahole
+# over every module, and pahole (1.24, Debian 12) stops at C++'s template
+# and reference tags ("Encountered error while encoding BTF"), which fails
+# the build against Debian's 6.12 headers.  Stack traces need no DWARF
+# (ORC and kallsyms); the C files of a module keep their debug info.
+xsc_cxx_debug_flags := -g -g% -gdwarf% -gz% -gsplit-dwarf -fno-var-tracking% \
+	-fdebug-prefix-map=% -ffile-prefix-map=%
+
+xsc_cxx_flags = $(filter-out $(xsc_c_only_flags) $(xsc_cxx_debug_flags),$(c_flags)) -g0 \
 	-std=gnu++17 -ffreestanding -nostdinc++ -fno-exceptions -fno-rtti \
 	-fno-threadsafe-statics -fno-use-cxa-atexit -fno-unwind-tables \
 	-fno-asynchronous-unwind-tables

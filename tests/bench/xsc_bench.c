@@ -52,10 +52,16 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/version.h>
+#if __has_include(<net/page_pool/helpers.h>)
+#include <net/page_pool/helpers.h>	/* 6.6 and later */
+#else
 #include <net/page_pool.h>
+#endif
 #include <xen/xen.h>
 
 #include <xen_slab_cache.h>
+#include <xsc_compat.h>
 #include <xsc_page_owner.h>
 
 #ifdef CONFIG_X86
@@ -222,10 +228,18 @@ static void kmem_bench_ctor(void *object)
 }
 
 #ifdef CONFIG_PAGE_POOL
+/* The callback takes a netmem_ref in 6.12's headers, a struct page in 6.1's. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+static void pp_bench_init(netmem_ref netmem, void *arg)
+{
+	*(unsigned long *)netmem_address(netmem) = BENCH_PATTERN;
+}
+#else
 static void pp_bench_init(struct page *page, void *arg)
 {
 	*(unsigned long *)page_address(page) = BENCH_PATTERN;
 }
+#endif
 #endif
 
 /* --- the ring -------------------------------------------------------------- */
@@ -1065,7 +1079,7 @@ static int run_components(const char *hv)
 	obj = page_address(page);
 	/* An owner record as xsc_pages_set_owner() writes it. */
 	page->private = (unsigned long)obj;
-	page->index = (unsigned long)obj ^ cookie;
+	xsc_page_index(page) = (unsigned long)obj ^ cookie;
 	if (bench_page_owner(obj, cookie) != obj || bench_page_owner_vav(obj, cookie) != obj) {
 		ret = -EINVAL;
 		goto out;
@@ -1083,7 +1097,7 @@ static int run_components(const char *hv)
 			hv, component_names[c], DECI(r.median), DECI(r.min), DECI(r.max));
 	}
 out:
-	page->index = 0;
+	xsc_page_index(page) = 0;
 	page->private = 0;
 	__free_page(page);
 	return ret;

@@ -23,6 +23,7 @@
 #include <linux/sched.h>
 
 #include <xen_slab_cache.h>
+#include <xsc_compat.h>
 
 #define MAGIC 0x5eedf00dcafe1234ULL
 
@@ -448,8 +449,7 @@ static void xsc_test_irq_contexts(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, x);
 	x->cache = xen_slab_cache_create("kunit-irq", &a);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(x->cache));
-	hrtimer_init(&x->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	x->timer.function = irq_timer_fn;
+	hrtimer_setup(&x->timer, irq_timer_fn, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	tasklet_setup(&x->tasklet, irq_tasklet_fn);
 	hrtimer_start(&x->timer, ns_to_ktime(200 * NSEC_PER_USEC), HRTIMER_MODE_REL_HARD);
 	for (i = 0; i < 200; i++) {
@@ -717,13 +717,13 @@ static void xsc_test_bad_put_any_page(struct kunit *test)
 	junk_values[5][1] = ~(unsigned long)obj;
 	for (i = 0; i < ARRAY_SIZE(junk_values); i++) {
 		junk->private = junk_values[i][0];
-		junk->index = junk_values[i][1];
+		xsc_page_index(junk) = junk_values[i][1];
 		xen_slab_cache_put(cache, junk_addr, false);
 		xen_slab_cache_put_bulk(cache, &junk_addr, 1, false);
 		bad += 2;
 	}
 	junk->private = 0;
-	junk->index = 0;
+	xsc_page_index(junk) = 0;
 	__free_page(junk);
 	vfree(vm);
 

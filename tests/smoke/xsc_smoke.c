@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 
 #include <xen_slab_cache.h>
+#include <xsc_compat.h>
 
 static bool traffic;
 module_param(traffic, bool, 0444);
@@ -178,8 +179,7 @@ static int irq_run_thread(void *arg)
 	xen_slab_cache_get_stats(r->cache, &s);
 	r->slow_before = s.get_slow;
 
-	hrtimer_init(&r->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-	r->timer.function = irq_run_timer;
+	hrtimer_setup(&r->timer, irq_run_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	hrtimer_start(&r->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
 	do {
 		for (k = 0; k < 4096; k++) {

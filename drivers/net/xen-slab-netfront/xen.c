@@ -15,6 +15,8 @@
 #include <xen/page.h>
 #include <asm/xen/hypercall.h>
 
+#include <xsc_compat.h>
+
 #include "xsn_xen.h"
 
 struct xsn_xen_front {
@@ -97,9 +99,36 @@ static int xsn_xen_poll(struct napi_struct *napi, int budget)
 	return done;
 }
 
+/*
+ * The device NAPI needs: alloc_netdev_dummy() since 6.10 (and
+ * init_dummy_netdev() on memory of one's own gone), before that the latter.
+ */
+static struct net_device *xsn_alloc_dummy_netdev(void)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	return alloc_netdev_dummy(0);
+#else
+	struct net_device *dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+
+	if (dev)
+		init_dummy_netdev(dev);
+	return dev;
+#endif
+}
+
+static void xsn_free_dummy_netdev(struct net_device *dev)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+	if (dev)
+		free_netdev(dev);
+#else
+	kfree(dev);
+#endif
+}
+
 static void xsn_xen_refill_timeout(struct timer_list *t)
 {
-	struct xsn_xen_front *f = from_timer(f, t, refill_timer);
+	struct xsn_xen_front *f = timer_container_of(f, t, refill_timer);
 
 	napi_schedule(&f->napi);
 }
@@ -168,12 +197,11 @@ int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode 
 		goto fail;
 	}
 
-	f->napi_dev = kzalloc(sizeof(*f->napi_dev), GFP_KERNEL);
+	f->napi_dev = xsn_alloc_dummy_netdev();
 	if (!f->napi_dev) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	init_dummy_netdev(f->napi_dev);
 	netif_napi_add(f->napi_dev, &f->napi, xsn_xen_poll);
 	f->napi_added = true;
 	napi_enable(&f->napi);
@@ -262,7 +290,7 @@ void xsn_xen_front_stop(struct xsn_xen_front *f)
 	if (f->napi_added)
 		napi_disable(&f->napi);
 	/* Only a poll arms it; a late expiry finds NAPI disabled. */
-	del_timer_sync(&f->refill_timer);
+	timer_delete_sync(&f->refill_timer);
 }
 EXPORT_SYMBOL_GPL(xsn_xen_front_stop);
 
@@ -283,7 +311,7 @@ unsigned int xsn_xen_front_destroy(struct xsn_xen_front *f, struct xsn_rx_stats 
 	kfree(f->irq_name);
 	if (f->napi_added)
 		netif_napi_del(&f->napi);
-	kfree(f->napi_dev);
+	xsn_free_dummy_netdev(f->napi_dev);
 	/* The buffer cache's destructor ends the persistent grants. */
 	xsn_rx_destroy(f->rx, &s);
 	deferred = s.grant_ends_deferred;

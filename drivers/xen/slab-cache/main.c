@@ -12,6 +12,7 @@
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 
 #include <xen_slab_cache.h>
 
@@ -218,11 +219,43 @@ static unsigned long xsc_shrink_scan(struct shrinker *shrinker, struct shrink_co
 	return freed ? freed : SHRINK_STOP;
 }
 
+/* The shrinker is allocated by shrinker_alloc() since 6.7, static before. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+static struct shrinker *xsc_shrinker;
+
+static int xsc_shrinker_register(void)
+{
+	xsc_shrinker = shrinker_alloc(0, "xen_slab_cache");
+	if (!xsc_shrinker)
+		return -ENOMEM;
+	xsc_shrinker->count_objects = xsc_shrink_count;
+	xsc_shrinker->scan_objects = xsc_shrink_scan;
+	xsc_shrinker->seeks = DEFAULT_SEEKS;
+	shrinker_register(xsc_shrinker);
+	return 0;
+}
+
+static void xsc_shrinker_unregister(void)
+{
+	shrinker_free(xsc_shrinker);
+}
+#else
 static struct shrinker xsc_shrinker = {
 	.count_objects = xsc_shrink_count,
 	.scan_objects = xsc_shrink_scan,
 	.seeks = DEFAULT_SEEKS,
 };
+
+static int xsc_shrinker_register(void)
+{
+	return register_shrinker(&xsc_shrinker, "xen_slab_cache");
+}
+
+static void xsc_shrinker_unregister(void)
+{
+	unregister_shrinker(&xsc_shrinker);
+}
+#endif
 
 /* The CPU is gone: what its magazines held goes back to the slabs. */
 static int xsc_cpu_dead(unsigned int cpu)
@@ -276,7 +309,7 @@ static int __init xsc_init(void)
 		return ret;
 	xsc_cpuhp_state = ret;
 
-	ret = register_shrinker(&xsc_shrinker, "xen_slab_cache");
+	ret = xsc_shrinker_register();
 	if (ret)
 		goto err_cpuhp;
 
@@ -298,7 +331,7 @@ static int __init xsc_init(void)
 err_notifier:
 	unregister_module_notifier(&xsc_module_nb);
 err_shrinker:
-	unregister_shrinker(&xsc_shrinker);
+	xsc_shrinker_unregister();
 err_cpuhp:
 	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
 	return ret;
@@ -309,7 +342,7 @@ static void __exit xsc_exit(void)
 	debugfs_remove_recursive(xsc_debugfs_dir);
 	kthread_stop(xsc_monitor);
 	unregister_module_notifier(&xsc_module_nb);
-	unregister_shrinker(&xsc_shrinker);
+	xsc_shrinker_unregister();
 	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
 }
 

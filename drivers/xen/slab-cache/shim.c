@@ -221,7 +221,7 @@ void xsc_pages_set_owner(void *pages, unsigned int order, void *owner)
 	smp_wmb();
 	for (i = 0; i < 1UL << order; i++) {
 		WRITE_ONCE(page[i].private, (unsigned long)owner);
-		WRITE_ONCE(page[i].index, (unsigned long)owner ^ xsc_owner_cookie);
+		WRITE_ONCE(xsc_page_index(&page[i]), (unsigned long)owner ^ xsc_owner_cookie);
 	}
 }
 
@@ -231,7 +231,7 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 	unsigned long i;
 
 	for (i = 0; i < 1UL << order; i++) {
-		WRITE_ONCE(page[i].index, 0);
+		WRITE_ONCE(xsc_page_index(&page[i]), 0);
 		WRITE_ONCE(page[i].private, 0);
 	}
 }

@@ -9,12 +9,17 @@
 #include <linux/compiler.h>
 #include <linux/mm.h>
 
-/* The owner recorded in @page: private = owner, index = owner ^ @cookie, no mapping. */
+#include "xsc_compat.h"
+
+/*
+ * The owner recorded in @page: private = owner, the index word (see
+ * xsc_compat.h) = owner ^ @cookie, no mapping.
+ */
 static inline void *xsc_page_owner_of(const struct page *page, unsigned long cookie)
 {
 	const unsigned long owner = READ_ONCE(page->private);
 
-	if (!owner || (owner ^ cookie) != READ_ONCE(page->index) || READ_ONCE(page->mapping))
+	if (!owner || (owner ^ cookie) != READ_ONCE(xsc_page_index(page)) || READ_ONCE(page->mapping))
 		return NULL;
 	return (void *)owner;
 }
