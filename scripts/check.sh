@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The whole test ladder: host tests (ASan/UBSan, TSan), a warning-free build
-# with checks of the built modules, KUnit in QEMU, insmod tests on a plain
-# kernel, a Xen PV dom0 and a Xen PVH dom0, the netfront example's loopback
-# runs in a Xen PV and a PVH dom0, the harness self-test and DKMS.
-# Every test prints "ok NAME" or "not ok NAME"; the last line counts them.
+# The whole test ladder.  Host tests (ASan/UBSan, TSan, the fuzzer) once;
+# then per kernel series (6.1, 6.12, 7.3): a warning-free build with checks
+# of the built modules, KUnit in QEMU (6.1 and 7.3), insmod tests on a plain
+# kernel, a Xen PV dom0 and a Xen PVH dom0, the shrinker under memory
+# pressure, the netfront example's loopback runs in a Xen PV and a PVH dom0
+# and DKMS against that kernel's headers; the harness self-test last.
+# Every test prints "ok NAME" or "not ok NAME", NAME starting with the kernel
+# series for the per-kernel steps (ok 7.3/xen-pv/...); the last line counts
+# them.  Each step prints its time.
 #
 # Usage: scripts/check.sh            (make check)
-#        XSC_STEPS="build kunit" scripts/check.sh   (only those steps)
-#        XSC_SOAK_MS=240000 FUZZ_RUNS=100000 ...     (longer soak and fuzzing: make soak)
+#        XSC_KERNELS="6.1" scripts/check.sh           (only those kernels)
+#        XSC_STEPS="build kunit" scripts/check.sh     (only those steps)
+#        XSC_SOAK_MS=240000 FUZZ_RUNS=100000 ...      (longer soak and fuzzing: make soak)
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,22 +21,33 @@ results=$out/results
 mkdir -p "$out"
 : >"$results"
 
+kernels=${XSC_KERNELS:-6.1 6.12 7.3}
+export XSC_KERNELS=$kernels
+started=$SECONDS
+
 log() { echo "# $*"; }
 # step NAME COMMAND...: run a step whose stdout carries ok/not ok lines.
+# In a kernel's steps ($kernel set), NAME and every result line start
+# with the series: "ok 7.3/xen-pv/...".
+kernel=''
 step() {
-	local name=$1 rc=0
+	local name=$1 rc=0 t0=$SECONDS file prefix=''
 	shift
-	if [ -n "${XSC_STEPS:-}" ] && [[ " $XSC_STEPS " != *" $name "* ]]; then
+	# The kernel step always runs: every other step of the series needs it.
+	if [ -n "${XSC_STEPS:-}" ] && [ "$name" != kernel ] && [[ " $XSC_STEPS " != *" $name "* ]]; then
 		return 0
 	fi
-	log "== $name"
-	"$@" >"$out/$name.out" 2>"$out/$name.err" || rc=$?
-	grep -E '^(ok|not ok) ' "$out/$name.out" | tee -a "$results"
-	grep -E '^# XSN-RESULT: ' "$out/$name.out" || true
-	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out/$name.out"; then
-		echo "not ok $name # exited $rc (see $out/$name.err)" | tee -a "$results"
-		tail -n 20 "$out/$name.err" | sed 's/^/# /'
+	[ -z "$kernel" ] || prefix=$kernel/
+	file=$out/${prefix//\//-}$name
+	log "== $prefix$name"
+	"$@" >"$file.out" 2>"$file.err" || rc=$?
+	grep -E '^(ok|not ok) ' "$file.out" | sed -E "s#^(ok|not ok) #\1 $prefix#" | tee -a "$results"
+	grep -E '^# XSN-RESULT: ' "$file.out" || true
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$file.out"; then
+		echo "not ok $prefix$name # exited $rc (see $file.err)" | tee -a "$results"
+		tail -n 20 "$file.err" | sed 's/^/# /'
 	fi
+	log "   $prefix$name: $((SECONDS - t0)) s (total $((SECONDS - started)) s)"
 }
 
 # copy_tree DIR: the sources, so that each kernel gets its own objects.
@@ -93,24 +109,33 @@ check_ko() {
 	fi
 }
 
-build_debian() {
-	local ver dir
-	ver=$(sh "$top/scripts/debian-kernel.sh") || return 1
-	dir=$out/tree-debian
+# build_modules: every module against the kernel's build directory, W=1,
+# no warning; kernel-doc of the public headers; checks of the .ko files.
+build_modules() {
+	local dir=$kout/tree kdoc
 	copy_tree "$dir"
-	if make -C "/lib/modules/$ver/build" M="$dir" W=1 modules >"$out/build-debian.log" 2>&1; then
-		echo "ok build/debian-modules"
+	if make -C "$kdir" M="$dir" W=1 modules >"$kout/build.log" 2>&1; then
+		echo "ok build/modules # $release"
 	else
-		echo "not ok build/debian-modules # see $out/build-debian.log"
+		echo "not ok build/modules # see $kout/build.log"
+		tail -n 30 "$kout/build.log" >&2
 		return 1
 	fi
-	if grep -iE 'warning|error' "$out/build-debian.log" >&2; then
-		echo "not ok build/no-warnings # see $out/build-debian.log"
+	if grep -iE 'warning|error' "$kout/build.log" >&2; then
+		echo "not ok build/no-warnings # see $kout/build.log"
 	else
-		echo "ok build/no-warnings"
+		echo "ok build/no-warnings # $(grep -cE '^  (CC|CXX|LD|BTF)' "$kout/build.log") build lines, 0 warnings"
 	fi
-	# kernel-doc of the public headers: no warning.
-	if perl "/lib/modules/$ver/build/scripts/kernel-doc" -none -Werror \
+	# kernel-doc of the public headers, with the kernel's own checker
+	# (a Perl script until 6.x, Python in 7.x): no warning.
+	kdoc=''
+	for c in "$kdir/scripts/kernel-doc" "$kdir/source/scripts/kernel-doc" \
+		"$kdir/scripts/kernel-doc.py" "$kdir/source/scripts/kernel-doc.py"; do
+		[ -f "$c" ] && { kdoc=$c; break; }
+	done
+	if [ -z "$kdoc" ]; then
+		echo "not ok build/kernel-doc # no scripts/kernel-doc in $kdir"
+	elif "$(case $kdoc in *.py) echo python3 ;; *) echo perl ;; esac)" "$kdoc" -none -Werror \
 		"$top/include/xen_slab_cache.h" "$top/drivers/net/xen-slab-netfront/xen_slab_netfront.h" >&2; then
 		echo "ok build/kernel-doc"
 	else
@@ -122,87 +147,118 @@ build_debian() {
 }
 
 kunit_tests() {
-	local kbuild dir
-	kbuild=$(bash "$top/scripts/build-kunit-kernel.sh") || return 1
-	dir=$out/tree-kunit
+	local kbuild dir=$kout/tree-kunit
+	kbuild=$(bash "$top/scripts/build-kernel.sh" --source "$kernel" --flavour kunit) || return 1
 	copy_tree "$dir"
-	[ -z "${XSC_SOAK_MS:-}" ] || echo "$XSC_SOAK_MS" >"$out/soak-ms"
-	make -C "$kbuild" M="$dir" modules >"$out/build-kunit.log" 2>&1 || { cat "$out/build-kunit.log" >&2; return 1; }
+	[ -z "${XSC_SOAK_MS:-}" ] || echo "$XSC_SOAK_MS" >"$kout/soak-ms"
+	make -C "$kbuild" M="$dir" modules >"$kout/build-kunit.log" 2>&1 || { cat "$kout/build-kunit.log" >&2; return 1; }
 	# xen_slab_cache_kunit last: its final suite provokes a KASAN report,
 	# which taints the kernel and turns lockdep off.
-	bash "$top/scripts/mkinitramfs.sh" --out "$out/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
+	bash "$top/scripts/mkinitramfs.sh" --out "$kout/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
 		--module "$kbuild/lib/kunit/kunit.ko" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko" \
 		--module "$dir/tests/kunit/xsn_netfront_kunit.ko" \
 		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" \
 		--file "$top/tests/qemu/guest-kunit-setup.sh:/setup.sh" \
-		${XSC_SOAK_MS:+--file "$out/soak-ms:/xsc-soak-ms"} >&2
+		${XSC_SOAK_MS:+--file "$kout/soak-ms:/xsc-soak-ms"} >&2
 	# Four CPUs: the soak takes CPUs offline and back while it runs.
-	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$out/kunit.gz" \
-		--log "$out/kunit.log" --timeout $((900 + ${XSC_SOAK_MS:-0} / 1000)) --smp 4
+	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$kout/kunit.gz" \
+		--kernel "$kbuild/arch/x86/boot/bzImage" \
+		--log "$kout/kunit.log" --timeout $((900 + ${XSC_SOAK_MS:-0} / 1000)) --smp 4
+}
+
+# The modules of build_modules must be there.
+need_tree() {
+	[ -f "$kout/tree/drivers/xen/slab-cache/xen_slab_cache.ko" ] ||
+		{ echo "not ok $1 # the build step did not build the modules"; return 1; }
 }
 
 insmod_tests() {
-	local guest=$1 expect=none dir=$out/tree-debian bench=()
+	local guest=$1 expect=none dir=$kout/tree bench=()
+	need_tree "$guest" || return 1
 	case $guest in xen-*) expect=xen ;; esac
-	echo "$expect" >"$out/expect-$guest"
+	echo "$expect" >"$kout/expect-$guest"
 	# The benchmark module's load-and-print smoke (tiny counts, about 1 s).
 	[ "$guest" = plain ] && bench=(--file "$dir/tests/bench/xsc_bench.ko:/bench/xsc_bench.ko")
-	bash "$top/scripts/mkinitramfs.sh" --out "$out/$guest.gz" --script "$top/tests/qemu/guest-insmod.sh" \
+	bash "$top/scripts/mkinitramfs.sh" --out "$kout/$guest.gz" --script "$top/tests/qemu/guest-insmod.sh" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/tests/smoke/xsc_smoke.ko" \
-		--file "$out/expect-$guest:/expect-hypervisor" "${bench[@]}" >&2
-	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "$guest" --initrd "$out/$guest.gz" \
-		--log "$out/$guest.log" --timeout 400
+		--file "$kout/expect-$guest:/expect-hypervisor" "${bench[@]}" >&2
+	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "$guest" --initrd "$kout/$guest.gz" \
+		--kernel "$image" --log "$kout/$guest.log" --timeout 400
 }
 
 # A small guest under memory pressure: the shrinker gives slabs back.
 pressure_test() {
-	local dir=$out/tree-debian
-	bash "$top/scripts/mkinitramfs.sh" --out "$out/pressure.gz" --script "$top/tests/qemu/guest-pressure.sh" \
+	local dir=$kout/tree
+	need_tree pressure || return 1
+	bash "$top/scripts/mkinitramfs.sh" --out "$kout/pressure.gz" --script "$top/tests/qemu/guest-pressure.sh" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/tests/smoke/xsc_pressure.ko" >&2
-	bash "$top/tests/qemu/run-guest.sh" --guest plain --name pressure --initrd "$out/pressure.gz" \
-		--log "$out/pressure.log" --timeout 300 --mem 256
+	bash "$top/tests/qemu/run-guest.sh" --guest plain --name pressure --initrd "$kout/pressure.gz" \
+		--kernel "$image" --log "$kout/pressure.log" --timeout 300 --mem 256
 }
 
 # netfront_tests GUEST: the netfront example's loopback run in a Xen dom0
 # (xen-pv or xen-pvh): 100,000 verified rx packets per grant mode.
 netfront_tests() {
-	local guest=$1 type=PV dir=$out/tree-debian rc=0
+	local guest=$1 type=PV dir=$kout/tree rc=0
+	need_tree "netfront-$guest" || return 1
 	[ "$guest" = xen-pvh ] && type=PVH
-	echo "$type" >"$out/netfront-type-$guest"
-	echo 100000 >"$out/netfront-packets"
-	bash "$top/scripts/mkinitramfs.sh" --out "$out/netfront-$guest.gz" \
+	echo "$type" >"$kout/netfront-type-$guest"
+	echo 100000 >"$kout/netfront-packets"
+	bash "$top/scripts/mkinitramfs.sh" --out "$kout/netfront-$guest.gz" \
 		--script "$top/tests/qemu/guest-netfront.sh" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
 		--module "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko" \
 		--file "$dir/tests/netfront/xsn_loopback.ko:/netfront/xsn_loopback.ko" \
-		--file "$out/netfront-packets:/netfront/packets" \
-		--file "$out/netfront-type-$guest:/netfront/guest-type" >&2
+		--file "$kout/netfront-packets:/netfront/packets" \
+		--file "$kout/netfront-type-$guest:/netfront/guest-type" >&2
 	bash "$top/tests/qemu/run-guest.sh" --guest "$guest" --name "netfront-$guest" \
-		--initrd "$out/netfront-$guest.gz" --log "$out/netfront-$guest.log" --timeout 400 || rc=$?
-	grep -a 'XSN-RESULT: ' "$out/netfront-$guest.log" | sed 's/^.*XSN-RESULT: /# XSN-RESULT: /'
+		--initrd "$kout/netfront-$guest.gz" --kernel "$image" \
+		--log "$kout/netfront-$guest.log" --timeout 400 || rc=$?
+	grep -a 'XSN-RESULT: ' "$kout/netfront-$guest.log" | sed "s/^.*XSN-RESULT: /# XSN-RESULT: $kernel /"
 	return $rc
+}
+
+# The kernel of the series: fetched by install-deps.sh, built here if it
+# must be (7.3: minutes, then cached).
+kernel_ready() {
+	local info t0=$SECONDS
+	info=$(bash "$top/scripts/kernel.sh" "$kernel") || { echo "not ok kernel/ready"; return 1; }
+	echo "$info" >"$kout/kernel.env"
+	eval "$info"
+	echo "ok kernel/ready # $release: $origin ($((SECONDS - t0)) s)"
 }
 
 step deps bash -c "bash '$top/scripts/install-deps.sh' >&2 && echo 'ok deps/installed'"
 step host host_tests
-step build build_debian
-step kunit kunit_tests
-step plain insmod_tests plain
-step xen-pv insmod_tests xen-pv
-step xen-pvh insmod_tests xen-pvh
-step pressure pressure_test
-step netfront-xen-pv netfront_tests xen-pv
-step netfront-xen-pvh netfront_tests xen-pvh
+for kernel in $kernels; do
+	kout=$out/$kernel
+	mkdir -p "$kout"
+	rm -f "$kout/kernel.env"
+	step kernel kernel_ready
+	if [ ! -f "$kout/kernel.env" ]; then
+		continue
+	fi
+	eval "$(cat "$kout/kernel.env")"
+	step build build_modules
+	[ "$kunit" = 1 ] && step kunit kunit_tests
+	step plain insmod_tests plain
+	step xen-pv insmod_tests xen-pv
+	step xen-pvh insmod_tests xen-pvh
+	step pressure pressure_test
+	step netfront-xen-pv netfront_tests xen-pv
+	step netfront-xen-pvh netfront_tests xen-pvh
+	step dkms bash "$top/tests/dkms/test.sh" --kernel "$release" --kdir "$kdir"
+done
+# The runner's self-test boots Debian's 6.1.
+kernel=6.1
 step harness bash "$top/tests/harness/selftest.sh"
-if [ -f "$top/tests/dkms/test.sh" ]; then
-	step dkms bash "$top/tests/dkms/test.sh"
-fi
 
 passed=$(grep -c '^ok ' "$results")
 failed=$(grep -c '^not ok ' "$results")
+log "make check: $((SECONDS - started)) s, kernels: $kernels"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

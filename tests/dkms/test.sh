@@ -1,11 +1,14 @@
 #!/bin/bash
 # DKMS packaging test for xen-slab-cache.
 #
-# Usage: tests/dkms/test.sh [repo-dir]     (run as root; default repo: ../..)
+# Usage: tests/dkms/test.sh [--kernel RELEASE --kdir BUILD-DIR] [repo-dir]
+#        (run as root; default repo: ../..)
 #
 # Copies the work tree (tracked + untracked-but-not-ignored files) into
 # <tmp>/src/xen-slab-cache-0.1.0 and runs dkms add/build/install/remove for
-# the newest Debian kernel found in /boot (never `uname -r`).  dkms is pointed
+# the kernel RELEASE whose build directory (headers) is BUILD-DIR, passed to
+# dkms as --kernelsourcedir; by default the newest Debian kernel found in
+# /boot (never `uname -r`) and its /lib/modules/<release>/build.  dkms is pointed
 # at private trees under <tmp> (--dkmstree/--sourcetree/--installtree), runs
 # with --no-depmod (depmod would otherwise rewrite /lib/modules/<ver>/modules.*),
 # and the module signing key is redirected into <tmp> via the mok_signing_key/
@@ -18,6 +21,14 @@
 # prefixed with `# `.  Exit status 0 iff every step is ok.
 set -euo pipefail
 
+kver='' kdir=''
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kver=${2:?}; shift 2 ;;
+	--kdir) kdir=${2:?}; shift 2 ;;
+	*) break ;;
+	esac
+done
 repo=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
 name=xen-slab-cache
 version=0.1.0
@@ -29,14 +40,15 @@ failed=0
 ok()     { echo "ok dkms/$1"; }
 not_ok() { echo "not ok dkms/$1 # $2"; failed=1; }
 
-kver=$(sh "$(dirname "$0")/../../scripts/debian-kernel.sh" || true)
+[[ -n $kver ]] || kver=$(sh "$(dirname "$0")/../../scripts/debian-kernel.sh" || true)
+[[ -n $kdir ]] || kdir=/lib/modules/$kver/build
 if [[ -z $kver ]]; then
 	for s in add build install installed-file modinfo remove; do
 		not_ok "$s" "no /boot/vmlinuz-* found"
 	done
 	exit 1
 fi
-echo "# kernel: $kver"
+echo "# kernel: $kver, headers: $kdir"
 
 tmp=$(mktemp -d /tmp/xsc-dkms.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -52,7 +64,7 @@ git -C "$repo" ls-files --cached --others --exclude-standard | sort -u |
 
 export mok_signing_key=$tmp/mok.key mok_certificate=$tmp/mok.pub
 dkms=(dkms --dkmstree "$tmp/dkms" --sourcetree "$tmp/src"
-      --installtree "$tmp/install" --no-depmod)
+      --installtree "$tmp/install" --no-depmod --kernelsourcedir "$kdir")
 
 # run <log> <cmd...>: run quietly, keep the output in <log>
 run() { local log=$1; shift; "$@" >"$log" 2>&1; }

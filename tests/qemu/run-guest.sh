@@ -5,7 +5,7 @@
 #                     [--kernel PATH] [--name NAME] [--timeout SEC] [--smp N]
 #                     [--mem MB] [--log FILE] [--append "extra kernel args"]
 #
-#   kunit    the self-built KUnit/debug kernel (scripts/build-kunit-kernel.sh),
+#   kunit    the self-built KUnit/debug kernel (scripts/build-kernel.sh --flavour kunit),
 #            booted with oops=panic
 #   plain    the newest Debian kernel in /boot
 #   xen-pv   Xen 4.17 with the Debian kernel as PV dom0
@@ -81,7 +81,7 @@ find_kunit_py() {
 kdir=''
 if [ "$guest" = kunit ]; then
 	if [ -z "$kernel" ]; then
-		kdir=$(bash "$top/scripts/build-kunit-kernel.sh")
+		kdir=$(bash "$top/scripts/build-kernel.sh" --source 6.1 --flavour kunit)
 		kernel=$kdir/arch/x86/boot/bzImage
 	elif [[ $kernel == */arch/x86/boot/bzImage ]]; then
 		kdir=${kernel%/arch/x86/boot/bzImage}
@@ -104,7 +104,12 @@ xen-pv|xen-pvh)
 	zcat /boot/xen-4.17-amd64.gz >"$tmp/xen"
 	xen_args="console=com1 com1=115200,8n1 dom0_mem=$((mem / 2))M noreboot loglvl=all guest_loglvl=all"
 	if [ "$guest" = xen-pvh ]; then
-		qemu+=(-machine q35 -cpu 'max,-rdtscp' -device 'intel-iommu,intremap=on')
+		# PVH needs SVM with nested paging (-cpu max) but no rdtscp, and no
+		# XSAVE: with it, Debian's 6.12 as PVH dom0 dies at its first
+		# context switch in QEMU 7.2's TCG ("Bad FPU state detected at
+		# restore_fpregs_from_fpstate", or init's "bad frame in
+		# rt_sigreturn"); the kernel then uses FXSAVE.
+		qemu+=(-machine q35 -cpu 'max,-rdtscp,-xsave' -device 'intel-iommu,intremap=on')
 		xen_args+=" dom0=pvh smap=0 smep=0"
 	fi
 	# Multiboot modules are comma separated; a literal comma is written ",,".
