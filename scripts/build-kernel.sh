@@ -2,7 +2,10 @@
 # Build a test kernel from a Debian linux-source package and print the path
 # of its build directory (an O= tree that out-of-tree modules build against).
 #
-# Usage: build-kernel.sh --source {6.1|7.3} --flavour {kunit|guest}
+# Usage: build-kernel.sh --source {6.1|7.3} --flavour {kunit|guest} [--if-built]
+#
+#   --if-built  print the path only if that kernel is built and cached
+#               (exit 1 otherwise); never build
 #
 #   kunit   KUnit as a module, KASAN, lockdep, kmemleak, fail_page_alloc
 #           (tests/kernel/kunit.config, through kunit.py config)
@@ -13,8 +16,8 @@
 # linux-source-6.1 comes from apt (scripts/install-deps.sh); other versions
 # from the package that install-deps.sh fetched and unpacked under the cache.
 # The build is cached in /var/cache/xen-slab-cache (XSC_CACHE_DIR), keyed by
-# the source package version, the config fragment and this script, so a
-# second run only prints the path.  Every line of the fragment must survive
+# the source package version, the config fragment and the recipe version
+# below, so a second run only prints the path.  Every line of the fragment must survive
 # `make olddefconfig`.
 set -euo pipefail
 
@@ -23,11 +26,12 @@ cache=${XSC_CACHE_DIR:-/var/cache/xen-slab-cache}
 jobs=${JOBS:-$(nproc)}
 
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
-series='' flavour=''
+series='' flavour='' if_built=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--source) series=${2:?}; shift 2 ;;
 	--flavour) flavour=${2:?}; shift 2 ;;
+	--if-built) if_built=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "build-kernel: unknown argument: $1" >&2; usage ;;
 	esac
@@ -48,7 +52,10 @@ if [ -z "$tarball" ] || [ ! -f "$tarball" ] || [ -z "$srcver" ]; then
 	echo "build-kernel: no linux-source-$series (run scripts/install-deps.sh)" >&2
 	exit 1
 fi
-key=$( { echo "$srcver $flavour"; cat "$config" "$0"; } | sha256sum | cut -c1-16)
+# The key: what the kernel is built from.  Bump recipe when a change to
+# this script changes what it builds.
+recipe=1
+key=$( { echo "$srcver $flavour $recipe"; cat "$config"; } | sha256sum | cut -c1-16)
 src="$cache/linux-source-$srcver"
 out="$cache/$flavour-$series-$key"
 
@@ -56,6 +63,7 @@ if [ -f "$out/.xsc-built" ]; then
 	echo "$out"
 	exit 0
 fi
+[ -z "$if_built" ] || exit 1
 
 mkdir -p "$cache"
 exec 9>"$cache/.lock"

@@ -473,7 +473,8 @@ static __always_inline void kmem_put_remote(struct bench_alloc *a, void *o)
 static __always_inline unsigned int kmem_get_bulk(struct bench_alloc *a, void **objs,
 						  unsigned int n)
 {
-	return kmem_cache_alloc_bulk(a->kc, GFP_ATOMIC, n, objs);
+	/* All or nothing: the count until 6.x, a bool in 7.x. */
+	return kmem_cache_alloc_bulk(a->kc, GFP_ATOMIC, n, objs) ? n : 0;
 }
 
 static __always_inline void kmem_put_bulk(struct bench_alloc *a, void **objs, unsigned int n)
