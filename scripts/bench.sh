@@ -78,5 +78,12 @@ fi
 		"load $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "# guests: Linux $ver ($origin), $(qemu-system-x86_64 --version | head -n 1), TCG, -smp 2;" \
 		"Xen $(dpkg-query -W -f='${Version}' xen-hypervisor-4.17-amd64 2>/dev/null || echo '?') for xen-pv"
+	# What the kmem_cache column is: SLUB has per-CPU sheaves (Bonwick
+	# magazines, with a per-node barn of full and empty ones) in front of
+	# every cache since 7.0.
+	case $ver in
+	[7-9].*|[1-9][0-9].*) echo "# kmem_cache: SLUB with per-CPU sheaves and a barn (7.0 and later)" ;;
+	*) echo "# kmem_cache: SLUB with per-CPU slabs and partial lists (no sheaves before 7.0)" ;;
+	esac
 	python3 "$top/scripts/bench-report.py" "${logs[@]}"
 } | tee "$out/report.txt"
