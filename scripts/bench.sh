@@ -15,7 +15,7 @@
 #   --args       xsc_bench module arguments (iters=, reps=, deep_objects=,
 #                pc_objects=); default: the module's defaults
 #   --out        where the tree, images and console logs go (default
-#                build/bench); the report is also saved as report.txt there
+#                build/bench/SERIES); the report is also saved as report.txt there
 #   --logs-from  skip building and booting: report from the console logs
 #                DIR/<guest>.log of an earlier run
 set -euo pipefail
@@ -40,7 +40,8 @@ out=${out:-$top/build/bench/$series}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-eval "$(bash "$top/scripts/kernel.sh" "$series")"
+info=$(bash "$top/scripts/kernel.sh" "$series") || exit 1
+eval "$info"
 ver=$release
 logs=()
 if [ -n "$logs_from" ]; then

@@ -44,7 +44,8 @@ if [ "$series" = 6.1 ]; then
 	tarball=/usr/src/linux-source-6.1.tar.xz
 	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || true)
 else
-	pkg=$(ls -d "$cache/pkg/linux-source-${series}_"* 2>/dev/null | sort -V | tail -n 1 || true)
+	pkg=$(ls -d "$cache/pkg/linux-source-${series}_"*/.xsc-unpacked 2>/dev/null | sort -V | tail -n 1 || true)
+	pkg=${pkg%/.xsc-unpacked}
 	tarball=${pkg:+$pkg/usr/src/linux-source-$series.tar.xz}
 	srcver=${pkg##*/linux-source-${series}_}
 fi

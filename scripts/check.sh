@@ -135,7 +135,7 @@ build_modules() {
 	done
 	if [ -z "$kdoc" ]; then
 		echo "not ok build/kernel-doc # no scripts/kernel-doc in $kdir"
-	elif "$(case $kdoc in *.py) echo python3 ;; *) echo perl ;; esac)" "$kdoc" -none -Werror \
+	elif "$kdoc" -none -Werror \
 		"$top/include/xen_slab_cache.h" "$top/drivers/net/xen-slab-netfront/xen_slab_netfront.h" >&2; then
 		echo "ok build/kernel-doc"
 	else
@@ -226,7 +226,8 @@ netfront_tests() {
 # must be (7.3: minutes, then cached).
 kernel_ready() {
 	local info t0=$SECONDS
-	info=$(bash "$top/scripts/kernel.sh" "$kernel") || { echo "not ok kernel/ready"; return 1; }
+	info=$(bash "$top/scripts/kernel.sh" "$kernel") ||
+		{ echo "not ok kernel/ready # $(tail -n 1 "$out/$kernel-kernel.err")"; return 1; }
 	echo "$info" >"$kout/kernel.env"
 	eval "$info"
 	echo "ok kernel/ready # $release: $origin ($((SECONDS - t0)) s)"
@@ -259,6 +260,6 @@ step harness bash "$top/tests/harness/selftest.sh"
 
 passed=$(grep -c '^ok ' "$results")
 failed=$(grep -c '^not ok ' "$results")
-log "make check: $((SECONDS - started)) s, kernels: $kernels"
+log "make check: $((SECONDS - started)) s, kernels: $kernels; cache ${XSC_CACHE_DIR:-/var/cache/xen-slab-cache}: $(du -sh "${XSC_CACHE_DIR:-/var/cache/xen-slab-cache}" 2>/dev/null | cut -f1)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

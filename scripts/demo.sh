@@ -24,11 +24,13 @@ if [ -z "$series" ]; then
 		series=6.1
 	fi
 fi
-eval "$(bash "$top/scripts/kernel.sh" "$series")"
+info=$(bash "$top/scripts/kernel.sh" "$series") || exit 1
+eval "$info"
 echo "demo: kernel $release ($origin); XSC_DEMO_KERNEL=6.1|6.12|7.3 picks another"
 rm -rf "$out"
 mkdir -p "$out/tree"
-(cd "$top" && tar -cf - Kbuild drivers include scripts tests/bench tests/smoke tests/netfront) | tar -xf - -C "$out/tree"
+(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
+	Kbuild drivers include scripts tests/bench tests/smoke tests/netfront) | tar -xf - -C "$out/tree"
 echo "demo: building the modules for $release"
 make -s -C "$kdir" M="$out/tree" modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log"; exit 1; }

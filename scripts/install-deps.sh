@@ -77,42 +77,56 @@ fetch() {
 		echo "install-deps: fetching $1 $2" >&2
 		(cd "$cache/debs" && apt-get download -qq "$1=$2" 2>&1 | grep -v 'unsandboxed' >&2 || true)
 		deb=$(ls "$cache/debs/${1}_${2/:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
-		[ -n "$deb" ] || { echo "install-deps: could not fetch $1 $2" >&2; exit 1; }
+		[ -n "$deb" ] || { echo "install-deps: could not fetch $1 $2" >&2; return 1; }
 	fi
 	echo "$deb"
 }
 
-case " $kernels " in *" 6.12 "*)
-	# Debian's 6.12 for bookworm (built with gcc-12): image, headers, kbuild,
-	# unpacked into one private root; the headers' Makefile names the
-	# common headers by absolute path, which is pointed into that root.
+# Debian's 6.12 for bookworm (built with gcc-12): image, headers, kbuild,
+# unpacked into one private root; the headers' Makefile names the common
+# headers by absolute path, which is pointed into that root.
+get_6_12() {
+	local meta abi dir p deb
 	meta=$(newest linux-image-amd64 bookworm-backports)
-	abi=$(apt-cache show "linux-image-amd64=$meta" | sed -n 's/^Depends: linux-image-\([^ ]*\) .*/\1/p' | head -n 1)
-	case $abi in 6.12.*-amd64) ;; *) echo "install-deps: bookworm-backports has no 6.12 kernel ($abi)" >&2; exit 1 ;; esac
+	abi=$(apt-cache show "linux-image-amd64=$meta" 2>/dev/null |
+		sed -n 's/^Depends: linux-image-\([^ ]*\) .*/\1/p' | head -n 1)
+	case $abi in 6.12.*-amd64) ;; *) echo "install-deps: bookworm-backports has no 6.12 kernel (${abi:-none})" >&2; return 1 ;; esac
 	dir=$cache/kernel-${abi}
-	if [ ! -f "$dir/.xsc-unpacked" ]; then
-		rm -rf "$dir"
-		mkdir -p "$dir/root"
-		for p in "linux-image-$abi-unsigned" "linux-headers-$abi" \
-			"linux-headers-${abi%-amd64}-common" "linux-kbuild-${abi%-amd64}"; do
-			dpkg-deb -x "$(fetch "$p" "$meta")" "$dir/root"
-		done
-		sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$dir/root/usr/src/linux-headers-$abi/Makefile"
-		echo "linux-image-$abi-unsigned $meta" >"$dir/.xsc-unpacked"
+	[ ! -f "$dir/.xsc-unpacked" ] || return 0
+	rm -rf "$dir"
+	mkdir -p "$dir/root"
+	for p in "linux-image-$abi-unsigned" "linux-headers-$abi" \
+		"linux-headers-${abi%-amd64}-common" "linux-kbuild-${abi%-amd64}"; do
+		deb=$(fetch "$p" "$meta") && dpkg-deb -x "$deb" "$dir/root" || return 1
+	done
+	sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" "$dir/root/usr/src/linux-headers-$abi/Makefile"
+	echo "linux-image-$abi-unsigned $meta" >"$dir/.xsc-unpacked"
+}
+
+# The 7.3 source only: scripts/build-kernel.sh builds it with the system gcc.
+get_7_3() {
+	local ver dir deb
+	ver=$(newest linux-source-7.3 trixie-backports)
+	if [ -z "$ver" ]; then
+		echo "install-deps: trixie-backports has no linux-source-7.3 (any more)" >&2
+		return 1
 	fi
+	dir=$cache/pkg/linux-source-7.3_$ver
+	[ ! -f "$dir/.xsc-unpacked" ] || return 0
+	rm -rf "$dir"
+	deb=$(fetch linux-source-7.3 "$ver") && dpkg-deb -x "$deb" "$dir" || return 1
+	touch "$dir/.xsc-unpacked"
+}
+
+# A kernel that cannot be had is not fatal here: make check then reports
+# "not ok <series>/kernel/ready" and runs the other kernels (an unpacked
+# copy already in the cache is still used).
+case " $kernels " in *" 6.12 "*)
+	get_6_12 || echo "install-deps: WARNING: no Debian 6.12 kernel fetched; the 6.12 steps will fail" >&2
 	;;
 esac
-
 case " $kernels " in *" 7.3 "*)
-	# The source only: scripts/build-kernel.sh builds it with the system gcc.
-	ver=$(newest linux-source-7.3 trixie-backports)
-	[ -n "$ver" ] || { echo "install-deps: trixie-backports has no linux-source-7.3" >&2; exit 1; }
-	dir=$cache/pkg/linux-source-7.3_$ver
-	if [ ! -f "$dir/.xsc-unpacked" ]; then
-		rm -rf "$dir"
-		dpkg-deb -x "$(fetch linux-source-7.3 "$ver")" "$dir"
-		touch "$dir/.xsc-unpacked"
-	fi
+	get_7_3 || echo "install-deps: WARNING: no linux-source-7.3 fetched; the 7.3 steps will fail" >&2
 	;;
 esac
 

@@ -30,7 +30,7 @@ case $series in
 	kdir=/lib/modules/$release/build
 	image=/boot/vmlinuz-$release
 	kunit=1
-	origin="Debian 12 linux-image-amd64 $(dpkg-query -W -f='${Version}' linux-image-amd64 2>/dev/null)"
+	origin="Debian 12 linux-image-amd64 $(dpkg-query -W -f='${Version}' linux-image-amd64 2>/dev/null || true)"
 	;;
 6.12)
 	root=$(ls -d "$cache"/kernel-6.12.*/root 2>/dev/null | sort -V | tail -n 1 || true)

@@ -228,11 +228,11 @@ static void kmem_bench_ctor(void *object)
 }
 
 #ifdef CONFIG_PAGE_POOL
-/* The callback takes a netmem_ref in 6.12's headers, a struct page in 6.1's. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+/* The callback takes a netmem_ref since 6.11, a struct page before. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 static void pp_bench_init(netmem_ref netmem, void *arg)
 {
-	*(unsigned long *)netmem_address(netmem) = BENCH_PATTERN;
+	*(unsigned long *)page_address(netmem_to_page(netmem)) = BENCH_PATTERN;
 }
 #else
 static void pp_bench_init(struct page *page, void *arg)
@@ -473,7 +473,7 @@ static __always_inline void kmem_put_remote(struct bench_alloc *a, void *o)
 static __always_inline unsigned int kmem_get_bulk(struct bench_alloc *a, void **objs,
 						  unsigned int n)
 {
-	/* All or nothing: the count until 6.x, a bool in 7.x. */
+	/* All or nothing: the count (n or 0) until 7.1, a bool since 7.2. */
 	return kmem_cache_alloc_bulk(a->kc, GFP_ATOMIC, n, objs) ? n : 0;
 }
 

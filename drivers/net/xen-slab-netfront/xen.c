@@ -100,8 +100,9 @@ static int xsn_xen_poll(struct napi_struct *napi, int budget)
 }
 
 /*
- * The device NAPI needs: alloc_netdev_dummy() since 6.10 (and
- * init_dummy_netdev() on memory of one's own gone), before that the latter.
+ * The device NAPI needs: alloc_netdev_dummy() since 6.10 (init_dummy_netdev()
+ * on memory of one's own is no longer exported in 7.3), before that the
+ * latter.
  */
 static struct net_device *xsn_alloc_dummy_netdev(void)
 {

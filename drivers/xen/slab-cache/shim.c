@@ -185,9 +185,9 @@ void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long flags)
  * only LRU or movable pages; the first word of the union (compound_head,
  * bit 0 = PageTail) and mapping are left alone.  The same holds in 7.3,
  * where index is called __folio_index (xsc_page_index(), xsc_compat.h) and
- * the allocator no longer uses it at all; 7.3 checks at free that private
- * of every tail page is 0 (docs/design.md, "Page owners", has the fields
- * per kernel).  So private holds the
+ * the allocator no longer uses it at all; 7.3, when it checks pages at
+ * free, wants private of every page but the head of a block to be 0
+ * (docs/design.md, "Page owners", has the fields per kernel).  So private holds the
  * owner and index owner ^ xsc_owner_cookie, a random odd value chosen at
  * module init; an owner is accepted only when both agree and mapping is
  * NULL.  Another subsystem's page (slab, page table, page pool, page cache,

@@ -24,8 +24,11 @@
 #define xsc_page_index(page) ((page)->index)
 #endif
 
-/* timer_delete_sync() since 6.2 (del_timer_sync() until 6.15). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+/*
+ * timer_delete_sync() since 6.2, and in 6.1 from 6.1.84 (del_timer_sync()
+ * until 6.14).
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 84)
 #define timer_delete_sync(timer) del_timer_sync(timer)
 #endif
 
