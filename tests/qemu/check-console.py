@@ -142,11 +142,22 @@ def drop_boot_leaks(lines):
     return keep, dropped
 
 
+REPLAY = '** replaying previous printk message **'
+
+
 def normalise(raw):
+    """The console's lines without colours and timestamps.  When a console
+    gives up a message half printed (another CPU takes the console over),
+    the kernel prints REPLAY and the whole message again (seen on 7.3):
+    the cut copy and the marker are dropped, the whole one is kept."""
     lines = []
     for line in raw.split('\n'):
-        line = ANSI.sub('', line).replace('\r', '').rstrip()
-        lines.append(STAMP.sub('', line))
+        line = STAMP.sub('', ANSI.sub('', line).replace('\r', '').rstrip())
+        if line == REPLAY:
+            if lines:
+                lines.pop()
+            continue
+        lines.append(line)
     return lines
 
 

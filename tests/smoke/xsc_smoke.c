@@ -179,8 +179,8 @@ static int irq_run_thread(void *arg)
 	xen_slab_cache_get_stats(r->cache, &s);
 	r->slow_before = s.get_slow;
 
-	hrtimer_setup(&r->timer, irq_run_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-	hrtimer_start(&r->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_setup(&r->timer, irq_run_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+	hrtimer_start(&r->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED);
 	do {
 		for (k = 0; k < 4096; k++) {
 			unsigned long **slot = &held[k % ARRAY_SIZE(held)];
