@@ -3,6 +3,7 @@
 #
 # Usage: mkinitramfs.sh --out FILE.gz --script GUEST_SCRIPT
 #                       [--module PATH.ko]... [--file SRC:DEST]...
+#                       [--tree DIR]...
 #
 # The image holds static busybox (with applet links), the modules in
 # /modules (loaded in the given order), the guest script as /test.sh and an
@@ -11,18 +12,21 @@
 # modules (XSC-INSMOD-FAIL <name> <rc> on failure), runs the script, reports
 # kmemleak findings (lines prefixed XSC-KMEMLEAK:), prints XSC-DONE and
 # reboots (run QEMU with -no-reboot so that ends the guest).
+# --tree DIR copies DIR's contents onto the image's root (programs with
+# their libraries, configuration).
 set -euo pipefail
 
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
 out='' script=''
-modules=() files=()
+modules=() files=() trees=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=${2:?}; shift 2 ;;
 	--script) script=${2:?}; shift 2 ;;
 	--module) modules+=("${2:?}"); shift 2 ;;
 	--file) files+=("${2:?}"); shift 2 ;;
+	--tree) trees+=("${2:?}"); shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "mkinitramfs: unknown argument: $1" >&2; usage ;;
 	esac
@@ -36,6 +40,12 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,modules,root}
+# Trees first: busybox's applet links (absolute symlinks into the image)
+# go only where a tree put nothing, and nothing is ever copied through them.
+for d in "${trees[@]}"; do
+	[ -d "$d" ] || { echo "mkinitramfs: no such directory: $d" >&2; exit 1; }
+	cp -a --remove-destination "$d/." "$root/"
+done
 cp "$busybox" "$root/bin/busybox"
 "$busybox" --list-full | while read -r applet; do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
@@ -59,7 +69,7 @@ for f in "${files[@]}"; do
 		exit 1
 	fi
 	mkdir -p "$root$(dirname "$dest")"
-	cp -rL "$src" "$root$dest"
+	cp -rL --remove-destination "$src" "$root$dest"
 done
 
 cp "$script" "$root/test.sh"

@@ -41,7 +41,7 @@ KERNEL_BAD = re.compile('|'.join([
     r'\bWARNING:',                  # WARN(), lockdep, RCU splats
     r'\bOops: ',
     r'\bKernel panic\b',
-    r'\bgeneral protection fault\b',
+    r'\bgeneral protection fault[,:]',  # the kernel's; not a user program's trap ("traps: sh[42] general protection fault ip:...")
     r'\bCall Trace:',
     r'\bUBSAN: ',
     r'possible circular locking',

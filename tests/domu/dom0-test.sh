@@ -1,0 +1,99 @@
+# Runs as /test.sh in dom0 (a Xen PV dom0 built by tests/domu/run.sh), once
+# /setup.sh (tests/domu/dom0-setup.sh) has started xenstored and
+# xenconsoled: starts the domU of /guest/domu.cfg with `xl create`, serves
+# it a file over the stock xen-netback, answers its requests (vCPU count
+# through `xl vcpu-set`, grant checks through /dev/xen/gntdev with
+# xsc-gntcheck), waits for it to finish and shut down, and prints its whole
+# console with every line prefixed "domU-log| " (the live copy, for a run
+# that dies early, is prefixed "domU| ").  dom0's own results are XSC-TEST
+# lines (checked as NAME/dom0/...).
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin:/usr/lib/xen-4.17/bin
+t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
+up() { cut -d' ' -f1 /proc/uptime; }
+upi() { cut -d' ' -f1 /proc/uptime | cut -d. -f1; }
+
+cfg=/guest/domu.cfg
+name=$(sed -n 's/^name *= *"\(.*\)"/\1/p' $cfg)
+type=$(sed -n 's/^type *= *"\(.*\)"/\1/p' $cfg)
+limit=$(cat /guest/limit)
+echo "XSC-DOM0: kernel $(uname -r), $(cat /sys/hypervisor/guest_type) dom0; domU config:"
+sed 's/^/XSC-DOM0:   /' $cfg
+xl info | grep -E '^(xen_version|virt_caps|free_memory|nr_cpus)' | sed 's/^/XSC-DOM0: /'
+
+# What the domU downloads over the vif: 4 MiB and its md5.
+mkdir -p /tmp/www
+head -c 4194304 /dev/urandom >/tmp/www/blob
+md5sum </tmp/www/blob >/tmp/www/blob.md5
+httpd -p 8080 -h /tmp/www
+
+t0=$(up)
+LIBXL_DEVICE_MODEL_START_TIMEOUT=300 xl create $cfg >/tmp/xl-create.log 2>&1
+rc=$?
+sed 's/^/XSC-DOM0: xl create: /' /tmp/xl-create.log | tail -n 15
+t xl-create "[ $rc -eq 0 ]"
+domid=$(xl domid "$name" 2>/dev/null)
+echo "XSC-DOM0: $type domU $name is domain ${domid:-none}, created in $(echo "$(up) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
+xl list
+log=/var/log/xen/console/guest-$name.log
+[ ! -f /guest/console-log ] || log=$(cat /guest/console-log)
+
+# The live copy of the domU's console.
+( n=0; while [ ! -f $log ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
+  tail -f $log 2>/dev/null | while IFS= read -r l; do echo "domU| $l"; done ) &
+fwd=$!
+
+d=/local/domain/$domid/data
+granted='' ended='' vcpus=2 gone=0
+deadline=$(($(upi) + limit))
+while [ -n "$domid" ] && [ "$(upi)" -lt $deadline ]; do
+	grep -q '^XSC-DONE' $log 2>/dev/null && break
+	# `xl` has been seen to segfault under TCG: gone means three misses in a row.
+	if xl list "$name" >/dev/null 2>&1; then gone=0; else gone=$((gone + 1)); fi
+	[ $gone -lt 3 ] || break
+	want=$(xenstore-read $d/xsc-vcpu/want 2>/dev/null)
+	if [ -n "$want" ] && [ "$want" != "$vcpus" ]; then
+		vcpus=$want
+		xl vcpu-set "$name" "$want"
+		vrc=$?
+		t "xl-vcpu-set-$want" "[ $vrc -eq 0 ]"
+		xenstore-write $d/xsc-vcpu/done "$want $vrc"
+	fi
+	state=$(xenstore-read $d/xsc-grant/state 2>/dev/null)
+	if [ "$state" = granted ] && [ -z "$granted" ]; then
+		granted=1
+		refs=$(xenstore-read $d/xsc-grant/refs)
+		xsc-gntcheck map "$domid" $refs >/tmp/gnt-map.txt 2>&1
+		grc=$?
+		sed 's/^/XSC-DOM0: gntcheck: /' /tmp/gnt-map.txt | tail -n 5
+		t mapped-domu-grants "[ $grc -eq 0 ]"
+		xenstore-write $d/xsc-grant/verdict "$(tail -n 1 /tmp/gnt-map.txt)"
+	fi
+	if [ "$state" = ended ] && [ -z "$ended" ]; then
+		ended=1
+		refs=$(xenstore-read $d/xsc-grant/refs)
+		xsc-gntcheck refused "$domid" $refs >/tmp/gnt-refused.txt 2>&1
+		grc=$?
+		sed 's/^/XSC-DOM0: gntcheck: /' /tmp/gnt-refused.txt | tail -n 5
+		t ended-grants-refused "[ $grc -eq 0 ]"
+		xenstore-write $d/xsc-grant/verdict2 "$(tail -n 1 /tmp/gnt-refused.txt)"
+	fi
+	sleep 0.5
+done
+t domu-finished "grep -q '^XSC-DONE' $log"
+t grant-check-ran "[ -n '$granted' ] && [ -n '$ended' ]"
+# The domU reboots at its end, which its config turns into destroy.
+n=0
+while xl list "$name" >/dev/null 2>&1 && [ $n -lt 60 ]; do sleep 0.5; n=$((n + 1)); done
+t domu-shut-down "! xl list '$name' >/dev/null 2>&1 || { xl destroy '$name'; false; }"
+echo "XSC-DOM0: domU ran $(echo "$(up) $t0" | awk '{ printf "%.1f", $1 - $2 }') s from xl create"
+# A domain whose pages dom0 still maps (a grant left mapped by gntdev or
+# xen-netback) cannot die: it stays listed as "(null)", a zombie.
+n=0
+while xl list | grep -q '(null)' && [ $n -lt 20 ]; do sleep 0.5; n=$((n + 1)); done
+xl list
+t no-zombie-domain "! xl list | grep -q '(null)'"
+kill $fwd 2>/dev/null
+sleep 1
+echo "DOM0-DOMU-LOG-BEGIN"
+while IFS= read -r l; do echo "domU-log| $l"; done <$log
+echo "DOM0-DOMU-LOG-END"

@@ -1,0 +1,105 @@
+# Runs as /test.sh inside an unprivileged guest (a domU that dom0 started
+# with `xl create`), after /init loaded xen_slab_cache.ko and xsc_smoke.ko
+# (whose checks printed their own XSC-TEST lines).  In order:
+#   1. the hypervisor and the guest type (/domu/guest-type: PV, PVH or HVM);
+#   2. the stock xen-netfront against the stock xen-netback in dom0: ping
+#      and a download checked against dom0's md5;
+#   3. the insmod smoke checks of the dom0 steps (tests/qemu/guest-insmod.sh);
+#   4. the netfront example's loopback run (tests/qemu/guest-netfront.sh),
+#      on the domain's real id;
+#   5. the shrinker under memory pressure (tests/qemu/guest-pressure.sh);
+#   6. CPU hotplug with full magazines: `xl vcpu-set` from dom0 (PV, PVH;
+#      asked for through xenstore) or sysfs (HVM), xsc_cpufill.ko;
+#   7. grants across domains (xsc_xgrant.ko, dom0 maps them through gntdev).
+# dom0 (tests/domu/dom0-test.sh) answers the requests of 6 and 7; the
+# xenstore nodes are under this domain's data/ directory.
+t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
+# sub SCRIPT PREFIX: run one of the dom0 steps' guest scripts; its own
+# results get PREFIX (the modules' lines already carry theirs).
+sub() { XSC_TEST_PREFIX=$2. sh "$1"; }
+up() { cut -d' ' -f1 /proc/uptime | cut -d. -f1; }
+# wait_for SECONDS CONDITION: poll the condition every 0.2 s.
+wait_for() {
+	local deadline=$(($(up) + $1))
+	until eval "$2"; do
+		[ "$(up)" -lt "$deadline" ] || return 1
+		sleep 0.2
+	done
+}
+param=/sys/module/xen_slab_cache/parameters/monitor_period_ms
+
+type=$(cat /domu/guest-type)
+domid=$(xenstore read domid 2>/dev/null)
+echo "XSC-DOMU: hypervisor=$(cat /sys/hypervisor/type 2>/dev/null) guest_type=$(cat /sys/hypervisor/guest_type 2>/dev/null) domid=$domid kernel=$(uname -r) cpus=$(grep -c '^processor' /proc/cpuinfo)"
+t domu-hypervisor-is-xen '[ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]'
+t "domu-guest-type-is-$type" '[ "$(cat /sys/hypervisor/guest_type 2>/dev/null)" = "$type" ]'
+t domu-is-unprivileged '[ -n "$domid" ] && [ "$domid" -gt 0 ]'
+if [ "$type" = HVM ]; then
+	# 5853:0001, the Xen platform PCI device, bound to its driver.
+	t domu-xen-platform-pci 'for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor):$(cat $d/device)" = 0x5853:0x0001 ] && [ -e $d/driver ] && exit 0; done; exit 1'
+fi
+
+# 2. The stock frontend, loaded next to this project's modules.
+t stock-netfront-loads 'insmod /domu/xen-netfront.ko'
+t stock-netfront-eth0 'wait_for 20 "[ -d /sys/class/net/eth0 ]"'
+ip link set lo up
+ip addr add 10.9.0.2/24 dev eth0
+ip link set eth0 up
+t stock-netfront-ping 'ping -c 10 -i 0.2 -W 2 10.9.0.1 >/tmp/ping.txt 2>&1; cat /tmp/ping.txt | tail -n 2; grep -q " 0% packet loss" /tmp/ping.txt'
+t stock-netfront-download 'timeout 120 wget -q -O /tmp/blob http://10.9.0.1:8080/blob && timeout 30 wget -q -O /tmp/blob.md5 http://10.9.0.1:8080/blob.md5 && echo "$(wc -c </tmp/blob) bytes" && [ "$(md5sum </tmp/blob | cut -d" " -f1)" = "$(cut -d" " -f1 /tmp/blob.md5)" ]'
+rm -f /tmp/blob
+
+# 3. The smoke checks of the dom0 steps; they unload the cache module.
+sub /domu/insmod.sh insmod
+
+# 4. The netfront example with its loopback backend, on this domain's id.
+insmod /modules/xen_slab_cache.ko
+insmod /domu/xen_slab_netfront.ko
+sub /domu/netfront.sh netfront
+
+# 5. Memory pressure: the guest is small (its config says how small).
+insmod /modules/xen_slab_cache.ko
+t pressure-loads 'insmod /domu/xsc_pressure.ko'
+sub /domu/pressure.sh pressure
+
+# 6. CPU 1 goes away while its magazines are full; no monitor pass meanwhile.
+insmod /modules/xen_slab_cache.ko
+echo 3600000 >$param
+t cpufill-loads 'insmod /domu/xsc_cpufill.ko'
+cached() { cat /sys/module/xsc_cpufill/parameters/cached; }
+cpu1=/sys/devices/system/cpu/cpu1
+t hotplug-cpu1-online '[ "$(cat $cpu1/online 2>/dev/null)" = 1 ]'
+echo 1 >/sys/module/xsc_cpufill/parameters/fill
+full=$(cached)
+t hotplug-magazines-full "[ $full -ge 40 ] # cached=$full"
+# vcpus: what to ask dom0 for; how: xl vcpu-set (PV, PVH) or sysfs (HVM,
+# whose vCPU hotplug goes through the device model's ACPI).
+set_vcpus() {
+	if [ "$type" = HVM ]; then
+		echo $(($1 - 1)) >$cpu1/online
+	else
+		xenstore write data/xsc-vcpu/want "$1"
+	fi
+}
+how=xl-vcpu-set
+[ "$type" = HVM ] && how=sysfs
+set_vcpus 1
+t "hotplug-cpu1-offline-by-$how" 'wait_for 60 "[ ! -e $cpu1/online ] || [ \"\$(cat $cpu1/online)\" = 0 ]"'
+t hotplug-magazines-drained '[ "$(cached)" -eq $((full - 40)) ] # cached=$(cached)'
+t hotplug-audit-clean '[ "$(cat /sys/module/xsc_cpufill/parameters/audit)" = 0 ]'
+set_vcpus 2
+wait_for 60 "[ -e $cpu1/online ]"
+[ "$(cat $cpu1/online 2>/dev/null)" = 1 ] || echo 1 >$cpu1/online
+t "hotplug-cpu1-back-by-$how" 'wait_for 30 "[ \"\$(cat $cpu1/online 2>/dev/null)\" = 1 ]"'
+echo 1 >/sys/module/xsc_cpufill/parameters/fill
+t cpufill-unloads 'rmmod xsc_cpufill'
+t hotplug-unload-cache-module 'rmmod xen_slab_cache'
+
+# 7. Grants across domains: pages from a cache's constructor granted to
+# dom0, which maps them, checks them, writes back, and later finds every
+# old reference refused.
+insmod /modules/xen_slab_cache.ko
+t xgrant-loads 'insmod /domu/xsc_xgrant.ko'
+t xgrant-unloads 'rmmod xsc_xgrant'
+t xgrant-unload-cache-module 'rmmod xen_slab_cache'
+t no-caches-left '[ ! -d /sys/module/xen_slab_cache ]'
