@@ -3,8 +3,10 @@
 # then per kernel series (6.1, 6.12, 7.3): a warning-free build with checks
 # of the built modules, KUnit in QEMU (6.1 and 7.3), insmod tests on a plain
 # kernel, a Xen PV dom0 and a Xen PVH dom0, the shrinker under memory
-# pressure, the netfront example's loopback runs in a Xen PV and a PVH dom0
-# and DKMS against that kernel's headers; the harness self-test last.
+# pressure, the netfront example's loopback runs in a Xen PV and a PVH dom0,
+# the same checks (and CPU hotplug, and grants to dom0) inside PV, PVH and
+# HVM domUs that `xl` starts, and DKMS against that kernel's headers; the
+# harness self-test last.
 # Every test prints "ok NAME" or "not ok NAME", NAME starting with the kernel
 # series for the per-kernel steps (ok 7.3/xen-pv/...); the last line counts
 # them.  Each step prints its time.
@@ -42,7 +44,7 @@ step() {
 	log "== $prefix$name"
 	"$@" >"$file.out" 2>"$file.err" || rc=$?
 	grep -E '^(ok|not ok) ' "$file.out" | sed -E "s#^(ok|not ok) #\1 $prefix#" | tee -a "$results"
-	grep -E '^# (XSN-RESULT: |.*: RETRY: )' "$file.out" || true
+	grep -E '^# (XSN-RESULT: |.*: RETRY: |.*: XSC-DOM|.*: guest ran )' "$file.out" || true
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$file.out"; then
 		echo "not ok $prefix$name # exited $rc (see $file.err)" | tee -a "$results"
 		tail -n 20 "$file.err" | sed 's/^/# /'
@@ -55,7 +57,7 @@ copy_tree() {
 	rm -rf "$1"
 	mkdir -p "$1"
 	(cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-		Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke tests/netfront) | tar -xf - -C "$1"
+		Kbuild Makefile drivers include scripts tests/bench tests/kunit tests/smoke tests/netfront tests/domu) | tar -xf - -C "$1"
 }
 
 host_tests() {
@@ -222,6 +224,17 @@ netfront_tests() {
 	return $rc
 }
 
+# domu_tests TYPE: Debian 6.1 as PV dom0 starts a TYPE (pv, pvh, hvm) domU
+# running the series' kernel with `xl create`; the domU runs the smoke,
+# netfront, pressure, CPU hotplug and cross-domain grant checks
+# (tests/domu/run.sh).
+domu_tests() {
+	local type=$1
+	need_tree "domu-$type" || return 1
+	bash "$top/tests/domu/run.sh" --type "$type" --name "domu-$type" --tree "$kout/tree" \
+		--kernel "$image" --netfront "$netfront" --out "$kout/domu-$type"
+}
+
 # The kernel of the series: fetched by install-deps.sh, built here if it
 # must be (7.3: minutes, then cached).
 kernel_ready() {
@@ -252,6 +265,9 @@ for kernel in $kernels; do
 	step pressure pressure_test
 	step netfront-xen-pv netfront_tests xen-pv
 	step netfront-xen-pvh netfront_tests xen-pvh
+	step domu-pv domu_tests pv
+	step domu-pvh domu_tests pvh
+	step domu-hvm domu_tests hvm
 	step dkms bash "$top/tests/dkms/test.sh" --kernel "$release" --kdir "$kdir"
 done
 # The runner's self-test boots Debian's 6.1.

@@ -9,7 +9,7 @@ packages=(
 	kmod cpio busybox-static dkms
 	qemu-system-x86 qemu-utils
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
-	xen-hypervisor-4.17-amd64 xen-utils-4.17
+	xen-hypervisor-4.17-amd64 xen-utils-4.17 qemu-system-xen
 	googletest libgtest-dev libbenchmark-dev valgrind
 	clang libclang-rt-14-dev
 )

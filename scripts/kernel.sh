@@ -6,6 +6,8 @@
 #   kdir=     the build directory that out-of-tree modules build against
 #   image=    the bzImage that test guests boot (plain QEMU and Xen dom0)
 #   kunit=    1 when the series has a KUnit kernel (build-kernel.sh --flavour kunit)
+#   netfront= the series' own xen-netfront module (.ko, or .ko.xz as Debian
+#             ships 6.12's), for the domU steps
 #   origin=   where it comes from, for the logs
 #
 # Usage: kernel.sh SERIES
@@ -30,6 +32,7 @@ case $series in
 	kdir=/lib/modules/$release/build
 	image=/boot/vmlinuz-$release
 	kunit=1
+	netfront=/lib/modules/$release/kernel/drivers/net/xen-netfront.ko
 	origin="Debian 12 linux-image-amd64 $(dpkg-query -W -f='${Version}' linux-image-amd64 2>/dev/null || true)"
 	;;
 6.12)
@@ -42,6 +45,7 @@ case $series in
 	release=${image##*/vmlinuz-}
 	kdir=$root/usr/src/linux-headers-$release
 	kunit=0
+	netfront=$root/lib/modules/$release/kernel/drivers/net/xen-netfront.ko.xz
 	origin="Debian bookworm-backports, $(cat "${root%/root}/.xsc-unpacked")"
 	;;
 7.3)
@@ -49,6 +53,7 @@ case $series in
 	image=$kdir/arch/x86/boot/bzImage
 	release=$(cat "$kdir/include/config/kernel.release")
 	kunit=1
+	netfront=$kdir/drivers/net/xen-netfront.ko
 	origin="built from Debian trixie-backports linux-source-7.3 ($(basename "$kdir"))"
 	;;
 *)
@@ -58,5 +63,5 @@ case $series in
 esac
 [ -f "$image" ] || { echo "kernel: no image $image" >&2; exit 1; }
 [ -f "$kdir/Makefile" ] || { echo "kernel: no build directory $kdir" >&2; exit 1; }
-printf "series=%q\nrelease=%q\nkdir=%q\nimage=%q\nkunit=%q\norigin=%q\n" \
-	"$series" "$release" "$kdir" "$image" "$kunit" "$origin"
+printf "series=%q\nrelease=%q\nkdir=%q\nimage=%q\nkunit=%q\nnetfront=%q\norigin=%q\n" \
+	"$series" "$release" "$kdir" "$image" "$kunit" "$netfront" "$origin"

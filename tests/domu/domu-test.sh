@@ -30,13 +30,19 @@ param=/sys/module/xen_slab_cache/parameters/monitor_period_ms
 
 type=$(cat /domu/guest-type)
 domid=$(xenstore read domid 2>/dev/null)
-echo "XSC-DOMU: hypervisor=$(cat /sys/hypervisor/type 2>/dev/null) guest_type=$(cat /sys/hypervisor/guest_type 2>/dev/null) domid=$domid kernel=$(uname -r) cpus=$(grep -c '^processor' /proc/cpuinfo)"
+echo "XSC-DOMU: hypervisor=$(cat /sys/hypervisor/type 2>/dev/null) guest_type=$(cat /sys/hypervisor/guest_type 2>/dev/null) domid=$domid kernel=$(uname -r) cpus=$(grep -c '^processor' /proc/cpuinfo) uptime=$(cut -d' ' -f1 /proc/uptime)s"
 t domu-hypervisor-is-xen '[ "$(cat /sys/hypervisor/type 2>/dev/null)" = xen ]'
 t "domu-guest-type-is-$type" '[ "$(cat /sys/hypervisor/guest_type 2>/dev/null)" = "$type" ]'
 t domu-is-unprivileged '[ -n "$domid" ] && [ "$domid" -gt 0 ]'
 if [ "$type" = HVM ]; then
 	# 5853:0001, the Xen platform PCI device, bound to its driver.
-	t domu-xen-platform-pci 'for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor):$(cat $d/device)" = 0x5853:0x0001 ] && [ -e $d/driver ] && exit 0; done; exit 1'
+	platform_pci() {
+		for d in /sys/bus/pci/devices/*; do
+			[ "$(cat $d/vendor):$(cat $d/device)" = 0x5853:0x0001 ] && [ -e $d/driver ] && return 0
+		done
+		return 1
+	}
+	t domu-xen-platform-pci platform_pci
 fi
 
 # 2. The stock frontend, loaded next to this project's modules.
@@ -103,3 +109,5 @@ t xgrant-loads 'insmod /domu/xsc_xgrant.ko'
 t xgrant-unloads 'rmmod xsc_xgrant'
 t xgrant-unload-cache-module 'rmmod xen_slab_cache'
 t no-caches-left '[ ! -d /sys/module/xen_slab_cache ]'
+# dom0 checks that the script got here (domu-tests-completed).
+echo XSC-DOMU-COMPLETE

@@ -7,11 +7,13 @@
 #
 # Usage: tests/domu/run.sh --type pv|pvh|hvm --tree BUILT_TREE
 #                          --kernel DOMU_BZIMAGE --netfront XEN_NETFRONT_KO
-#                          [--name NAME] [--out DIR] [--timeout SEC]
+#                          [--name NAME] [--out DIR] [--timeout SEC] [--demo]
 #
 #   --tree      a tree with the modules built for the domU's kernel
 #   --kernel    the domU's kernel; --netfront that kernel's xen-netfront.ko
 #               (.ko.xz is unpacked)
+#   --demo      make demo's part: the domU runs tests/domu/domu-demo.sh (its
+#               caches' statistics) and dom0 prints `xl list` meanwhile
 # Prints `ok NAME/...` lines for the domU, `ok NAME/dom0.../...` for dom0.
 # Example (6.1 everywhere, after `make check` built build/check/6.1/tree):
 #   tests/domu/run.sh --type hvm --tree build/check/6.1/tree \
@@ -23,7 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-type='' tree='' kernel='' netfront='' name='' out='' timeout=900
+type='' tree='' kernel='' netfront='' name='' out='' timeout=900 demo=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--type) type=${2:?}; shift 2 ;;
@@ -33,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--name) name=${2:?}; shift 2 ;;
 	--out) out=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
+	--demo) demo=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "domu: unknown argument: $1" >&2; usage ;;
 	esac
@@ -50,9 +53,9 @@ TYPE=$(echo "$type" | tr a-z A-Z)
 
 # dom0 is always Debian 12's 6.1 with its own Xen modules: the stock
 # xen-netback and gntdev are what a Debian host runs.
-eval "$(bash "$top/scripts/kernel.sh" 6.1)"
-dom0_kernel=$image
-kmod=/lib/modules/$release/kernel
+dom0_info=$(bash "$top/scripts/kernel.sh" 6.1)
+dom0_kernel=$(eval "$dom0_info"; echo "$image")
+kmod=/lib/modules/$(eval "$dom0_info"; echo "$release")/kernel
 
 stage=$out/stage
 rm -rf "$stage"
@@ -92,7 +95,9 @@ echo "$TYPE" >"$u/domu/guest-type"
 echo xen >"$u/expect-hypervisor"
 # xenstore's client, to ask dom0 for things (xl vcpu-set).
 copy_bin /usr/bin/xenstore "$u"
-bash "$top/scripts/mkinitramfs.sh" --out "$stage/domu.gz" --script "$here/domu-test.sh" \
+script=$here/domu-test.sh
+[ -z "$demo" ] || script=$here/domu-demo.sh
+bash "$top/scripts/mkinitramfs.sh" --out "$stage/domu.gz" --script "$script" \
 	--module "$tree/drivers/xen/slab-cache/xen_slab_cache.ko" \
 	--module "$tree/tests/smoke/xsc_smoke.ko" --tree "$u"
 
@@ -122,6 +127,7 @@ cp "$here/vif-xsc" "$r/etc/xen/scripts/vif-xsc"
 cp "$kernel" "$r/guest/vmlinuz"
 cp "$stage/domu.gz" "$r/guest/domu.gz"
 echo 600 >"$r/guest/limit"
+[ -z "$demo" ] || : >"$r/guest/demo"
 
 # 256 MiB and two vCPUs (CPU 1 is taken away and given back).  A PVH or
 # HVM guest under TCG has printed "XSAVE consistency problem" with a

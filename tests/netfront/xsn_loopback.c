@@ -155,9 +155,26 @@ static struct lb *lb_connect(enum xsn_grant_mode m, const char *name)
 		err = -ENOMEM;
 		goto fail;
 	}
-	/* The other end is the own domain; only its id is used on success. */
+	/*
+	 * The other end is the own domain, named by its real id: grant copies
+	 * and maps name the granting domain, which DOMID_SELF is not.  dom0 is
+	 * 0 (and may run without xenstored); a domU reads its id from xenstore
+	 * ("domid" relative to /local/domain/<id>, written by the toolstack).
+	 */
 	lb->dev->nodename = "xsn-loopback";
-	lb->dev->otherend_id = xen_initial_domain() ? 0 : DOMID_SELF;
+	if (xen_initial_domain()) {
+		lb->dev->otherend_id = 0;
+	} else {
+		unsigned int domid = xenbus_read_unsigned("domid", "", DOMID_INVALID);
+
+		if (domid == 0 || domid >= DOMID_FIRST_RESERVED) {
+			pr_err("xsn_loopback: no domain id in xenstore\n");
+			err = -ENODEV;
+			goto fail;
+		}
+		lb->dev->otherend_id = domid;
+	}
+	pr_info("xsn_loopback: own domain id %u\n", lb->dev->otherend_id);
 	lb->dev->spurious_threshold = 1;
 	lb->bounce = (void *)__get_free_page(GFP_KERNEL);
 	if (!lb->bounce) {

@@ -1,7 +1,8 @@
 # Runs inside a test guest after /init loaded xen_slab_cache.ko and
 # xsc_smoke.ko (whose checks printed their own XSC-TEST lines).
 # /expect-hypervisor holds "xen" or "none".
-t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
+# XSC_TEST_PREFIX, if set, starts every result name (tests/domu/domu-test.sh).
+t() { if eval "$2"; then echo "XSC-TEST: ok ${XSC_TEST_PREFIX:-}$1"; else echo "XSC-TEST: not ok ${XSC_TEST_PREFIX:-}$1"; fi; }
 
 expect=$(cat /expect-hypervisor)
 if [ "$expect" = xen ]; then

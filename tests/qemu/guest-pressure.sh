@@ -2,7 +2,8 @@
 # xsc_pressure.ko, which grew a cache, put the guest under memory pressure
 # and printed its own XSC-TEST lines.  The cache is now idle: the shrinker,
 # called over and over (drop_caches runs every shrinker), must do no work.
-t() { if eval "$2"; then echo "XSC-TEST: ok $1"; else echo "XSC-TEST: not ok $1"; fi; }
+# XSC_TEST_PREFIX, if set, starts every result name (tests/domu/domu-test.sh).
+t() { if eval "$2"; then echo "XSC-TEST: ok ${XSC_TEST_PREFIX:-}$1"; else echo "XSC-TEST: not ok ${XSC_TEST_PREFIX:-}$1"; fi; }
 line() { grep '^pressure-buffers: ' /sys/kernel/debug/xen_slab_cache/caches; }
 
 # No monitor pass in between (setting the period runs one pass now).
