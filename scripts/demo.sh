@@ -3,7 +3,9 @@
 # xen_slab_cache, drive a cache of page-sized buffers and print its
 # statistics from inside the guest once a second; then run the netfront
 # example (xen_slab_netfront with its loopback backend) with traffic and
-# print its two caches' statistics the same way.
+# print its two caches' statistics the same way.  Last, the same kernel as
+# an HVM guest that dom0 starts with `xl create` shows its caches from
+# inside, beside dom0's `xl list` (tests/domu/run.sh --demo; about 2 min).
 #
 # The kernel: XSC_DEMO_KERNEL (6.1, 6.12 or 7.3) if set, else the newest
 # that is ready without building anything: 7.3 if its build is cached,
@@ -30,7 +32,7 @@ echo "demo: kernel $release ($origin); XSC_DEMO_KERNEL=6.1|6.12|7.3 picks anothe
 rm -rf "$out"
 mkdir -p "$out/tree"
 (cd "$top" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='.*.cmd' \
-	Kbuild drivers include scripts tests/bench tests/smoke tests/netfront) | tar -xf - -C "$out/tree"
+	Kbuild drivers include scripts tests/bench tests/smoke tests/netfront tests/domu) | tar -xf - -C "$out/tree"
 echo "demo: building the modules for $release"
 make -s -C "$kdir" M="$out/tree" modules >"$out/build.log" 2>&1 ||
 	{ cat "$out/build.log"; exit 1; }
@@ -48,4 +50,14 @@ grep -a 'XSC-DEMO: ' "$out/console.log" | sed 's/^.*XSC-DEMO: //'
 grep -a '(XEN) Xen version' "$out/console.log" | head -n 1 | sed 's/^.*(XEN) /Xen: /'
 cat "$out/results"
 echo "demo: full console in $out/console.log"
+
+echo "demo: an HVM domU with Linux $release, started by xl in a PV dom0 (Debian's 6.1) under QEMU (about 2 min)"
+bash "$top/tests/domu/run.sh" --type hvm --demo --name demo-hvm --tree "$out/tree" \
+	--kernel "$image" --netfront "$netfront" --out "$out/hvm" >"$out/hvm-results" || rc=$?
+# Second by second: the domU's caches, then dom0's `xl list` at that moment.
+{ grep -a 'XSC-DEMO: domU' "$out/hvm/console.log.domU"; grep -a 'XSC-DEMO: dom0 ' "$out/hvm/console.log.dom0"; } |
+	sed 's/^.*XSC-DEMO: //' | awk '{ t = 0; if (match($0, / t=[0-9]+s /)) t = substr($0, RSTART + 3, RLENGTH - 5) + 0; print t "\t" NR "\t" $0 }' |
+	sort -n -k1,1 -k2,2 | cut -f3-
+grep -E '^(ok|not ok|# .*(RETRY|XSC-DOM))' "$out/hvm-results"
+echo "demo: consoles in $out/hvm/console.log.dom0 and $out/hvm/console.log.domU"
 exit $rc

@@ -55,13 +55,14 @@ while [ -n "$domid" ] && [ "$(upi)" -lt $deadline ]; do
 		if xl list "$name" >/dev/null 2>&1; then gone=0; else gone=$((gone + 1)); fi
 		[ $gone -lt 3 ] || break
 	fi
-	# make demo: dom0's view of the running domU, every 3 s.
-	if [ -f /guest/demo ] && [ $(($(upi) - shown)) -ge 3 ]; then
-		shown=$(upi)
-		xl list | sed "s/^/XSC-DEMO: dom0 t=$(echo "$(up) $t0" | awk '{ printf "%.0f", $1 - $2 }')s xl list | /"
-	fi
 	# The domU's requests: every node under its data/ directory at once.
 	xenstore-ls -f $d >/tmp/data.txt 2>/dev/null
+	# make demo: dom0's view whenever the domU has shown its caches.
+	demo_t=$(sed -n 's|^.*/data/xsc-demo/t = "\(.*\)"$|\1|p' /tmp/data.txt)
+	if [ -n "$demo_t" ] && [ "$demo_t" != "$shown" ]; then
+		shown=$demo_t
+		xl list | sed "s/^/XSC-DEMO: dom0 t=${demo_t}s xl list | /"
+	fi
 	want=$(sed -n 's|^.*/data/xsc-vcpu/want = "\(.*\)"$|\1|p' /tmp/data.txt)
 	state=$(sed -n 's|^.*/data/xsc-grant/state = "\(.*\)"$|\1|p' /tmp/data.txt)
 	if [ -n "$want" ] && [ "$want" != "$vcpus" ]; then
