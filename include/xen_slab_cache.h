@@ -262,6 +262,30 @@ void xen_slab_cache_put_bulk(struct xen_slab_cache *cache, void **objects,
 void xen_slab_cache_trim(struct xen_slab_cache *cache);
 
 /**
+ * xen_slab_cache_purge() - destruct every free object, to be constructed anew
+ * @cache: the cache.
+ *
+ * For a caller whose constructed state went stale all at once: after a Xen
+ * guest is restored (or migrated), every grant reference it had is void, so
+ * a constructor that granted its object's page must run again before the
+ * backend may see that object.  Returns the objects of every CPU's magazines
+ * and of the depot to the slabs, then runs the destructor of every free
+ * object whose constructor has run and marks it unconstructed; the next get
+ * of it runs the constructor again.  Objects in use are left alone: they are
+ * the caller's to deal with (e.g. to grant again).  Slabs are not freed, so
+ * the reservation stays allocated.  Destructors run outside every spinlock,
+ * as for a monitor pass.
+ *
+ * Every free object is destructed when nothing gets or puts objects of
+ * @cache meanwhile (a frontend that is disconnected while it resumes); an
+ * object put while the purge runs may stay constructed in a magazine.
+ *
+ * Context: process context; may sleep.
+ * Return: how many objects were destructed.
+ */
+unsigned long xen_slab_cache_purge(struct xen_slab_cache *cache);
+
+/**
  * xen_slab_cache_audit() - check every invariant of the slab layer
  * @cache: the cache.
  *

@@ -1032,6 +1032,67 @@ TEST_F(CacheFixture, OfflineCpuMagazinesComeBack)
 	host::set_online(2, true);
 }
 
+// After a restore every grant is void: purge destructs every free object
+// (wherever it waits: slab, this CPU's magazines, another CPU's, the depot)
+// so that the next get constructs it anew, and leaves objects in use alone.
+TEST_F(CacheFixture, PurgeDestructsEveryFreeObjectOnceAndLeavesObjectsInUse)
+{
+	for (unsigned policy : { XEN_SLAB_CACHE_POLICY_DEFAULT, XEN_SLAB_CACHE_POLICY_2019,
+				 XEN_SLAB_CACHE_POLICY_PRE2019, XEN_SLAB_CACHE_POLICY_NO_MAGAZINES }) {
+		SCOPED_TRACE(policy);
+		auto a = args(64, 100);
+		a.policy = policy;
+		make(a);
+		std::vector<void *> held(100), v(300), other(40);
+		ASSERT_EQ(100u, xen_slab_cache_get_bulk(cache, held.data(), 100, false));
+		ASSERT_EQ(300u, xen_slab_cache_get_bulk(cache, v.data(), 300, false));
+		xen_slab_cache_put_bulk(cache, v.data(), 300, false);
+		host::set_cpu(2);
+		ASSERT_EQ(40u, xen_slab_cache_get_bulk(cache, other.data(), 40, false));
+		xen_slab_cache_put_bulk(cache, other.data(), 40, false);
+		host::set_cpu(0);
+		const auto before = stats_of(cache);
+		const long ctors = counters.ctor.load(), dtors = counters.dtor.load();
+		// The original's policy before 2019 destructs a slab that empties.
+		const long free_constructed = ctors - dtors - 100;
+
+		EXPECT_LT(0, free_constructed);
+		EXPECT_EQ(static_cast<unsigned long>(free_constructed), xen_slab_cache_purge(cache));
+		EXPECT_EQ(ctors - 100, counters.dtor.load());
+		EXPECT_EQ(0, counters.bad_dtor.load());
+		auto after = stats_of(cache);
+		EXPECT_EQ(0u, after.cached);
+		EXPECT_EQ(100u, after.in_use);
+		if (policy != XEN_SLAB_CACHE_POLICY_PRE2019) { // frees a slab that empties
+			EXPECT_EQ(before.count, after.count) << "slabs stay";
+		}
+		EXPECT_EQ(before.get_fast + before.get_slow, after.get_fast + after.get_slow);
+		EXPECT_EQ(0, xen_slab_cache_audit(cache));
+		for (void *o : held)
+			EXPECT_EQ(0, memcmp(o, &kMagic, sizeof(kMagic))) << "an object in use was destructed";
+		EXPECT_EQ(0u, xen_slab_cache_purge(cache)) << "nothing free is constructed any more";
+
+		// The next gets construct anew (the original's policies construct
+		// whole slabs, so maybe more than these).
+		ASSERT_EQ(50u, xen_slab_cache_get_bulk(cache, v.data(), 50, false));
+		EXPECT_LE(ctors + 50, counters.ctor.load());
+		for (unsigned i = 0; i < 50; i++)
+			EXPECT_EQ(0, memcmp(v[i], &kMagic, sizeof(kMagic)));
+		xen_slab_cache_put_bulk(cache, v.data(), 50, false);
+		xen_slab_cache_put_bulk(cache, held.data(), 100, false);
+		const long live = counters.ctor.load() - counters.dtor.load();
+		EXPECT_EQ(static_cast<unsigned long>(live), xen_slab_cache_purge(cache));
+		EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
+		EXPECT_EQ(0u, stats_of(cache).in_use);
+		EXPECT_EQ(0, xen_slab_cache_audit(cache));
+		xen_slab_cache_destroy(cache);
+		cache = nullptr;
+		EXPECT_EQ(counters.ctor.load(), counters.dtor.load());
+		counters.ctor = 0;
+		counters.dtor = 0;
+	}
+}
+
 TEST_F(CacheFixture, IdleMagazinesGoBackAfterAQuietPeriod)
 {
 	make(args(64));

@@ -201,7 +201,7 @@ void unlock(Model &m)
 
 void step(Model &m, Input &in)
 {
-	const unsigned op = in.byte() % 14;
+	const unsigned op = in.byte() % 15;
 	const size_t cap_left = m.args.cap ? m.args.cap - m.held.size() : ~size_t(0);
 	const bool could_fail = may_fail(m); // before a ctor consumes a failure
 
@@ -306,6 +306,17 @@ void step(Model &m, Input &in)
 	case 13: // the next constructors fail
 		m.ctor_fail_next = in.byte() % 3;
 		break;
+	case 14: { // purge: every free object destructed, the held ones kept
+		const long live = m.ctor - m.dtor;
+		const unsigned long purged = xen_slab_cache_purge(m.cache);
+
+		// Unless allocations fail (the flush needs spare magazines).
+		if (!m.failures) {
+			CHECK(m.ctor - m.dtor == static_cast<long>(m.held.size()));
+			CHECK(purged == static_cast<unsigned long>(live) - m.held.size());
+		}
+		break;
+	}
 	}
 
 	const xen_slab_cache_stats s = stats(m);

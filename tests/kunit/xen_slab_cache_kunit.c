@@ -1312,6 +1312,66 @@ static void xsc_test_soak_with_hotplug(struct kunit *test)
 	destroy_checked(test, s->cache, &c);
 }
 
+/*
+ * What a frontend does after a restore, when every grant its constructor
+ * made is void: purge destructs every free object -- in the slabs, in this
+ * CPU's magazines, in another CPU's, in the depot -- and the next gets
+ * construct anew; objects in use are left alone.
+ */
+static void xsc_test_purge(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 128, 100, 0);
+	struct on_cpu_work w = { .n = 40 };
+	static void *held[100], *objs[300];
+	struct xen_slab_cache_stats before, after;
+	unsigned int got, i;
+	int free_constructed;
+
+	/* No monitor pass in between (setting the period runs one now). */
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "3600000"), 0);
+	msleep(100);
+	w.cache = xen_slab_cache_create("kunit-purge", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(w.cache));
+	KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(w.cache, held, 100, false), 100U);
+	got = xen_slab_cache_get_bulk(w.cache, objs, 300, false);
+	KUNIT_ASSERT_EQ(test, got, 300U);
+	xen_slab_cache_put_bulk(w.cache, objs, got, false);
+	if (num_online_cpus() > 1 && cpu_online(1)) {
+		INIT_WORK_ONSTACK(&w.work, fill_magazines_fn);
+		schedule_work_on(1, &w.work);
+		flush_work(&w.work);
+		destroy_work_on_stack(&w.work);
+		KUNIT_EXPECT_EQ(test, w.got, 40U);
+	}
+	before = stats(w.cache);
+	KUNIT_EXPECT_GT(test, before.cached, 0ULL);
+	free_constructed = atomic_read(&c.ctor) - atomic_read(&c.dtor) - 100;
+	KUNIT_EXPECT_GT(test, free_constructed, 0);
+
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_purge(w.cache), (unsigned long)free_constructed);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.dtor), atomic_read(&c.ctor) - 100);
+	after = stats(w.cache);
+	KUNIT_EXPECT_EQ(test, after.cached, 0ULL);
+	KUNIT_EXPECT_EQ(test, after.in_use, 100ULL);
+	KUNIT_EXPECT_EQ(test, after.count, before.count);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(w.cache), 0);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_purge(w.cache), 0UL);
+
+	/* Constructed anew on their next get. */
+	i = atomic_read(&c.ctor);
+	KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(w.cache, objs, 50, false), 50U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), i + 50);
+	for (i = 0; i < 50; i++)
+		KUNIT_EXPECT_EQ(test, *(u64 *)objs[i], MAGIC);
+	xen_slab_cache_put_bulk(w.cache, objs, 50, false);
+	xen_slab_cache_put_bulk(w.cache, held, 100, false);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_purge(w.cache), 150UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), atomic_read(&c.dtor));
+	destroy_checked(test, w.cache, &c);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "5000"), 0);
+}
+
 /* Every policy: gets, puts, bulk, a monitor pass, the audit. */
 static void xsc_test_policies(struct kunit *test)
 {
@@ -1373,6 +1433,7 @@ static void xsc_test_policies(struct kunit *test)
 static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_irq_contexts),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
+	KUNIT_CASE(xsc_test_purge),
 	KUNIT_CASE(xsc_test_invalid_args),
 	KUNIT_CASE(xsc_test_lazy_construction),
 	KUNIT_CASE(xsc_test_cap),

@@ -1071,7 +1071,8 @@ void Cache::flush_cpu(void *context)
 	}
 	if (!req->idle_only || ops == cc.ops_at_last_pass) {
 		for (unsigned i = 0; i < 2; i++) {
-			if ((*slots[i])->count && req->spare[i]) {
+			// The original's policies have no previous magazine.
+			if (*slots[i] && (*slots[i])->count && req->spare[i]) {
 				req->taken[i] = *slots[i];
 				*slots[i] = req->spare[i];
 				req->spare[i] = nullptr;
@@ -1216,6 +1217,109 @@ void Cache::trim()
 
 		slabs_.take_empty_low_water();
 	}
+}
+
+// Takes up to @n free slots whose constructor has run, marking them busy so
+// that no get hands them out while their destructor runs.  Slab lock held.
+unsigned Cache::take_constructed_free(void **objects, unsigned n)
+{
+	Slab *touched[64];
+	unsigned k = 0, ntouched = 0;
+
+	n = min(n, 64u);
+	slabs_.for_each_in_order([&](Slab *slab, unsigned) {
+		const ulong *busy = slab->busy_bits();
+		const ulong *cons = slab->constructed_bits(geometry_);
+		unsigned took = 0;
+
+		if (k == n || slab->constructed == 0 || slab->busy == geometry_.objects)
+			return;
+		for (unsigned w = 0; w < geometry_.words && k < n; w++) {
+			ulong bits = cons[w] & ~busy[w];
+
+			while (bits && k < n) {
+				const unsigned slot = w * kBitsPerLong + lowest_bit(bits);
+
+				bits &= bits - 1;
+				Slab::set(slab->busy_bits(), slot);
+				objects[k] = slab->object(geometry_, slot);
+				hand_out(objects[k++]);
+				took++;
+			}
+		}
+		if (took) {
+			write_once(slab->busy, slab->busy + took);
+			touched[ntouched++] = slab;
+		}
+	});
+	// Rebinning moves slabs between the lists being walked: only afterwards.
+	for (unsigned i = 0; i < ntouched; i++)
+		slabs_.rebin(touched[i]);
+	write_once(busy_, busy_ + k);
+	return k;
+}
+
+// Destructs every free object whose constructor has run: the magazines of
+// every CPU and of the depot go back to the slabs first; then, a batch at a
+// time, the free constructed slots are taken (busy, so no get hands them
+// out), destructed outside every lock and given back unconstructed, so that
+// their next get constructs them anew.  Objects in use are left alone, and
+// the slabs stay (the reservation too).  For callers whose constructed state
+// went stale all at once, e.g. grants after a restore.  Returns how many
+// constructed objects the cache lost (with a quiescent cache: how many were
+// destructed).  An object put while this runs may stay constructed in a
+// magazine.
+u64 Cache::purge()
+{
+	void *objects[64];
+	u64 before, after;
+	unsigned n;
+
+	xsc_might_sleep();
+	before = constructed_slots();
+	flush_cpus(false);
+	trim_depot(true);
+	do {
+		ListNode emptied;
+
+		{
+			SlabLock lock(*this, false);
+
+			n = take_constructed_free(objects, 64);
+		}
+		for (unsigned k = 0; k < n && args_.dtor; k++) {
+			args_.dtor(args_.arg, objects[k]);
+			atomic_add<u64>(dtor_calls_, 1);
+		}
+		emptied.init();
+		{
+			SlabLock lock(*this, false);
+
+			for (unsigned k = 0; k < n; k++) {
+				unsigned slot;
+				Slab *slab = lookup(objects[k], &slot);
+
+				Slab::clear(slab->constructed_bits(geometry_), slot);
+				slab->constructed--;
+				release_slot(objects[k], &emptied, false);
+			}
+		}
+		free_slabs(&emptied);
+	} while (n);
+	// Counted by slots, for the objects that went with a slab the purge
+	// emptied (the original's policy before 2019 frees it at once) too.
+	after = constructed_slots();
+	return before > after ? before - after : 0;
+}
+
+// Slots whose constructor has run, in use or free.
+u64 Cache::constructed_slots()
+{
+	SlabLock lock(*this, false);
+	u64 n = 0;
+
+	slabs_.for_each_in_order([&](Slab *slab, unsigned) { n += slab->constructed; });
+	return n;
 }
 
 void Cache::cpu_dead(unsigned cpu)
@@ -1504,6 +1608,11 @@ void xen_slab_cache_put_bulk(struct xen_slab_cache *cache, void **objects, unsig
 void xen_slab_cache_trim(struct xen_slab_cache *cache)
 {
 	to_cache(cache)->trim();
+}
+
+unsigned long xen_slab_cache_purge(struct xen_slab_cache *cache)
+{
+	return to_cache(cache)->purge();
 }
 
 int xen_slab_cache_audit(struct xen_slab_cache *cache)

@@ -47,6 +47,7 @@ public:
 	void put_bulk(void **objects, unsigned n, bool locked);
 
 	void trim();
+	u64 purge();
 	int audit();
 	void read_stats(xen_slab_cache_stats *stats);
 
@@ -115,6 +116,8 @@ private:
 	unsigned slab_get(void **objects, unsigned n, bool locked);
 	unsigned slab_put(void **objects, unsigned n, bool locked, unsigned trusted);
 	unsigned take_slots(void **objects, unsigned n, u64 *unconstructed);
+	unsigned take_constructed_free(void **objects, unsigned n);
+	u64 constructed_slots();
 	bool release_slot(void *object, ListNode *emptied, bool user);
 	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);

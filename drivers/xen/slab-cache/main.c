@@ -356,6 +356,7 @@ EXPORT_SYMBOL_GPL(xen_slab_cache_put);
 EXPORT_SYMBOL_GPL(xen_slab_cache_get_bulk);
 EXPORT_SYMBOL_GPL(xen_slab_cache_put_bulk);
 EXPORT_SYMBOL_GPL(xen_slab_cache_trim);
+EXPORT_SYMBOL_GPL(xen_slab_cache_purge);
 EXPORT_SYMBOL_GPL(xen_slab_cache_audit);
 EXPORT_SYMBOL_GPL(xen_slab_cache_get_stats);
 
