@@ -228,11 +228,17 @@ netfront_tests() {
 # running the series' kernel with `xl create`; the domU runs the smoke,
 # netfront, pressure, CPU hotplug and cross-domain grant checks
 # (tests/domu/run.sh).
+# Debian's 6.12 as a PVH or HVM domU with two vCPUs triple-faults on its
+# vCPU 1 under QEMU's TCG now and then (at its bring-up, or later while
+# idle: 4 of about 15 runs, twice in a row once); 6.1 and 7.3 never did.
+# There it gets one vCPU, and its CPU hotplug checks do not run (they do in
+# the 6.12 PV domU and on the other kernels); docs/guests.md.
 domu_tests() {
-	local type=$1
+	local type=$1 vcpus=2
 	need_tree "domu-$type" || return 1
+	[ "$kernel" = 6.12 ] && [ "$type" != pv ] && vcpus=1
 	bash "$top/tests/domu/run.sh" --type "$type" --name "domu-$type" --tree "$kout/tree" \
-		--kernel "$image" --netfront "$netfront" --out "$kout/domu-$type"
+		--kernel "$image" --netfront "$netfront" --out "$kout/domu-$type" --vcpus "$vcpus"
 }
 
 # The kernel of the series: fetched by install-deps.sh, built here if it

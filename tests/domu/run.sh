@@ -8,10 +8,13 @@
 # Usage: tests/domu/run.sh --type pv|pvh|hvm --tree BUILT_TREE
 #                          --kernel DOMU_BZIMAGE --netfront XEN_NETFRONT_KO
 #                          [--name NAME] [--out DIR] [--timeout SEC] [--demo]
+#                          [--vcpus N]
 #
 #   --tree      a tree with the modules built for the domU's kernel
 #   --kernel    the domU's kernel; --netfront that kernel's xen-netfront.ko
 #               (.ko.xz is unpacked)
+#   --vcpus     the domU's vCPUs (default 2; with 1 the CPU hotplug checks
+#               cannot run and say so)
 #   --demo      make demo's part: the domU runs tests/domu/domu-demo.sh (its
 #               caches' statistics) and dom0 prints `xl list` meanwhile
 # Prints `ok NAME/...` lines for the domU, `ok NAME/dom0.../...` for dom0.
@@ -25,7 +28,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-type='' tree='' kernel='' netfront='' name='' out='' timeout=900 demo=''
+type='' tree='' kernel='' netfront='' name='' out='' timeout=900 demo='' vcpus=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--type) type=${2:?}; shift 2 ;;
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--out) out=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--demo) demo=1; shift ;;
+	--vcpus) vcpus=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "domu: unknown argument: $1" >&2; usage ;;
 	esac
@@ -138,7 +142,7 @@ echo 600 >"$r/guest/limit"
 	echo 'kernel = "/guest/vmlinuz"'
 	echo 'ramdisk = "/guest/domu.gz"'
 	echo 'memory = 256'
-	echo 'vcpus = 2'
+	echo "vcpus = $vcpus"
 	echo 'vif = [ "mac=00:16:3e:00:00:01,type=vif,script=/etc/xen/scripts/vif-xsc" ]'
 	echo 'on_poweroff = "destroy"'
 	echo 'on_reboot = "destroy"'
