@@ -35,7 +35,6 @@ domid=$(xl domid "$name" 2>/dev/null)
 echo "XSC-DOM0: $type domU $name is domain ${domid:-none}, created in $(echo "$(up) $t0" | awk '{ printf "%.1f", $1 - $2 }') s"
 xl list
 log=/var/log/xen/console/guest-$name.log
-[ ! -f /guest/console-log ] || log=$(cat /guest/console-log)
 
 # The live copy of the domU's console.
 ( n=0; while [ ! -f $log ] && [ $n -lt 300 ]; do sleep 0.1; n=$((n + 1)); done
@@ -43,6 +42,16 @@ log=/var/log/xen/console/guest-$name.log
 fwd=$!
 
 d=/local/domain/$domid/data
+# gntcheck MODE TEST NODE: xsc-gntcheck MODE on the refs the domU published;
+# its last line is the domU's answer in data/xsc-grant/NODE.
+gntcheck() {
+	local grc=0
+
+	xsc-gntcheck "$1" "$domid" $(xenstore-read $d/xsc-grant/refs) >/tmp/gnt-$1.txt 2>&1 || grc=$?
+	sed 's/^/XSC-DOM0: gntcheck: /' /tmp/gnt-$1.txt | tail -n 5
+	t "$2" "[ $grc -eq 0 ]"
+	xenstore-write $d/xsc-grant/$3 "$(tail -n 1 /tmp/gnt-$1.txt)"
+}
 granted='' ended='' vcpus=2 gone=0 shown=0 i=0
 deadline=$(($(upi) + limit))
 # As few new processes as can be: under TCG with PVH/HVM domUs a dom0
@@ -85,21 +94,11 @@ while [ -n "$domid" ]; do
 	fi
 	if [ "$state" = granted ] && [ -z "$granted" ]; then
 		granted=1
-		refs=$(xenstore-read $d/xsc-grant/refs)
-		xsc-gntcheck map "$domid" $refs >/tmp/gnt-map.txt 2>&1
-		grc=$?
-		sed 's/^/XSC-DOM0: gntcheck: /' /tmp/gnt-map.txt | tail -n 5
-		t mapped-domu-grants "[ $grc -eq 0 ]"
-		xenstore-write $d/xsc-grant/verdict "$(tail -n 1 /tmp/gnt-map.txt)"
+		gntcheck map mapped-domu-grants verdict
 	fi
 	if [ "$state" = ended ] && [ -z "$ended" ]; then
 		ended=1
-		refs=$(xenstore-read $d/xsc-grant/refs)
-		xsc-gntcheck refused "$domid" $refs >/tmp/gnt-refused.txt 2>&1
-		grc=$?
-		sed 's/^/XSC-DOM0: gntcheck: /' /tmp/gnt-refused.txt | tail -n 5
-		t ended-grants-refused "[ $grc -eq 0 ]"
-		xenstore-write $d/xsc-grant/verdict2 "$(tail -n 1 /tmp/gnt-refused.txt)"
+		gntcheck refused ended-grants-refused verdict2
 	fi
 	sleep 1
 done
