@@ -44,7 +44,7 @@ step() {
 	log "== $prefix$name"
 	"$@" >"$file.out" 2>"$file.err" || rc=$?
 	grep -E '^(ok|not ok) ' "$file.out" | sed -E "s#^(ok|not ok) #\1 $prefix#" | tee -a "$results"
-	grep -E '^# (XSN-RESULT: |.*: RETRY: |.*: XSC-DOM|.*: guest ran |  first run: )' "$file.out" || true
+	grep -E '^# (XSN-RESULT: |XSC-VIF: |.*: RETRY: |.*: XSC-DOM|.*: guest ran |  first run: )' "$file.out" || true
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$file.out"; then
 		echo "not ok $prefix$name # exited $rc (see $file.err)" | tee -a "$results"
 		tail -n 20 "$file.err" | sed 's/^/# /'
@@ -145,6 +145,7 @@ build_modules() {
 	fi
 	check_ko "$dir/drivers/xen/slab-cache/xen_slab_cache.ko"
 	check_ko "$dir/drivers/net/xen-slab-netfront/xen_slab_netfront.ko"
+	check_ko "$dir/drivers/net/xen-slab-netfront/xen_slab_vif.ko"
 	check_ko "$dir/tests/bench/xsc_bench.ko"
 }
 
@@ -224,6 +225,18 @@ netfront_tests() {
 	return $rc
 }
 
+# vif_tests: the vif frontend (xen_slab_vif) against the stock xen-netback,
+# both in one Xen PV dom0: both grant modes, ping, 20 MiB each way with md5,
+# counters, unbind/rebind, detach (tests/vif/run.sh).
+vif_tests() {
+	local rc=0
+	need_tree vif-xen-pv || return 1
+	bash "$top/tests/vif/run.sh" --name vif-xen-pv --tree "$kout/tree" --kernel "$image" \
+		--modules "$modules" --out "$kout/vif-xen-pv" || rc=$?
+	grep -a 'XSC-VIF: .*MB/s' "$kout/vif-xen-pv/console.log" | sed "s/^.*XSC-VIF: /# XSC-VIF: $kernel /"
+	return $rc
+}
+
 # domu_tests TYPE: Debian 6.1 as PV dom0 starts a TYPE (pv, pvh, hvm) domU
 # running the series' kernel with `xl create`; the domU runs the smoke,
 # netfront, pressure, CPU hotplug and cross-domain grant checks
@@ -271,6 +284,7 @@ for kernel in $kernels; do
 	step pressure pressure_test
 	step netfront-xen-pv netfront_tests xen-pv
 	step netfront-xen-pvh netfront_tests xen-pvh
+	step vif-xen-pv vif_tests
 	step domu-pv domu_tests pv
 	step domu-pvh domu_tests pvh
 	step domu-hvm domu_tests hvm

@@ -8,6 +8,8 @@
 #   kunit=    1 when the series has a KUnit kernel (build-kernel.sh --flavour kunit)
 #   netfront= the series' own xen-netfront module (.ko, or .ko.xz as Debian
 #             ships 6.12's), for the domU steps
+#   modules=  the tree of the series' own modules (xen-netback and the Xen
+#             modules that are not built in), for the vif step
 #   origin=   where it comes from, for the logs
 #
 # Usage: kernel.sh SERIES
@@ -33,6 +35,7 @@ case $series in
 	image=/boot/vmlinuz-$release
 	kunit=1
 	netfront=/lib/modules/$release/kernel/drivers/net/xen-netfront.ko
+	modules=/lib/modules/$release/kernel
 	origin="Debian 12 linux-image-amd64 $(dpkg-query -W -f='${Version}' linux-image-amd64 2>/dev/null || true)"
 	;;
 6.12)
@@ -46,6 +49,7 @@ case $series in
 	kdir=$root/usr/src/linux-headers-$release
 	kunit=0
 	netfront=$root/lib/modules/$release/kernel/drivers/net/xen-netfront.ko.xz
+	modules=$root/lib/modules/$release/kernel
 	origin="Debian bookworm-backports, $(cat "${root%/root}/.xsc-unpacked")"
 	;;
 7.3)
@@ -54,6 +58,7 @@ case $series in
 	release=$(cat "$kdir/include/config/kernel.release")
 	kunit=1
 	netfront=$kdir/drivers/net/xen-netfront.ko
+	modules=$kdir/drivers
 	origin="built from Debian trixie-backports linux-source-7.3 ($(basename "$kdir"))"
 	;;
 *)
@@ -63,5 +68,5 @@ case $series in
 esac
 [ -f "$image" ] || { echo "kernel: no image $image" >&2; exit 1; }
 [ -f "$kdir/Makefile" ] || { echo "kernel: no build directory $kdir" >&2; exit 1; }
-printf "series=%q\nrelease=%q\nkdir=%q\nimage=%q\nkunit=%q\nnetfront=%q\norigin=%q\n" \
-	"$series" "$release" "$kdir" "$image" "$kunit" "$netfront" "$origin"
+printf "series=%q\nrelease=%q\nkdir=%q\nimage=%q\nkunit=%q\nnetfront=%q\nmodules=%q\norigin=%q\n" \
+	"$series" "$release" "$kdir" "$image" "$kunit" "$netfront" "$modules" "$origin"

@@ -3,7 +3,8 @@
 # xenconsoled: starts the domU of /guest/domu.cfg with `xl create`, serves
 # it a file over the stock xen-netback, answers its requests (vCPU count
 # through `xl vcpu-set`, grant checks through /dev/xen/gntdev with
-# xsc-gntcheck), waits for it to finish and shut down, and prints its whole
+# xsc-gntcheck; pings, downloads and vif re-attachment for the vif test),
+# waits for it to finish and shut down, and prints its whole
 # console with every line prefixed "domU-log| " (the live copy, for a run
 # that dies early, is prefixed "domU| ").  dom0's own results are XSC-TEST
 # lines (checked as NAME/dom0/...).
@@ -20,10 +21,13 @@ echo "XSC-DOM0: kernel $(uname -r), $(cat /sys/hypervisor/guest_type) dom0; domU
 sed 's/^/XSC-DOM0:   /' $cfg
 xl info | grep -E '^(xen_version|virt_caps|free_memory|nr_cpus)' | sed 's/^/XSC-DOM0: /'
 
-# What the domU downloads over the vif: 4 MiB and its md5.
+# What the domU downloads over the vif: 4 MiB for the stock frontend, 20
+# MiB for this project's, each with its md5.
 mkdir -p /tmp/www
 head -c 4194304 /dev/urandom >/tmp/www/blob
 md5sum </tmp/www/blob >/tmp/www/blob.md5
+head -c 20971520 /dev/urandom >/tmp/www/data
+md5sum </tmp/www/data >/tmp/www/data.md5
 httpd -p 8080 -h /tmp/www
 
 t0=$(up)
@@ -52,7 +56,53 @@ gntcheck() {
 	t "$2" "[ $grc -eq 0 ]"
 	xenstore-write $d/xsc-grant/$3 "$(tail -n 1 /tmp/gnt-$1.txt)"
 }
-granted='' ended='' vcpus=2 gone=0 shown=0 i=0
+# vif_request CMD ARGS: a request of the domU's vif test; sets $answer.
+vif_request() {
+	case $1 in
+	ping)
+		ping -c 20 -i 0.2 -W 5 10.9.0.2 >/tmp/vping.txt 2>&1
+		echo "XSC-DOM0: ping domU: $(grep 'packet loss' /tmp/vping.txt)"
+		answer=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' /tmp/vping.txt)
+		;;
+	fetch)
+		t0f=$(up)
+		answer=$(timeout 300 wget -q -O - http://10.9.0.2:8080/data | md5sum | cut -d' ' -f1)
+		answer="$answer $(echo "$(up) $t0f" | awk '{ printf "%.1f", $1 - $2 }')"
+		echo "XSC-DOM0: fetched from domU: md5 and seconds: $answer"
+		;;
+	reattach)
+		xl network-detach "$name" "$2" >/tmp/xl-vif.log 2>&1
+		drc=$?
+		xl network-attach "$name" mac=00:16:3e:00:00:01 type=vif \
+			script=/etc/xen/scripts/vif-xsc >>/tmp/xl-vif.log 2>&1
+		arc=$?
+		sed 's/^/XSC-DOM0: xl network-detach|attach: /' /tmp/xl-vif.log | tail -n 5
+		t xl-network-detach "[ $drc -eq 0 ]"
+		t xl-network-attach "[ $arc -eq 0 ]"
+		answer=$((drc + arc))
+		;;
+	saverestore)
+		# The path of live migration: the domU is suspended, saved,
+		# destroyed and restored as a new domain.
+		t0s=$(up)
+		xl save "$name" /tmp/domu.save >/tmp/xl-save.log 2>&1
+		src=$?
+		t1s=$(up)
+		xl restore /tmp/domu.save >>/tmp/xl-save.log 2>&1
+		rrc=$?
+		rm -f /tmp/domu.save
+		sed 's/^/XSC-DOM0: xl save|restore: /' /tmp/xl-save.log | tail -n 6
+		t xl-save "[ $src -eq 0 ]"
+		t xl-restore "[ $rrc -eq 0 ]"
+		domid=$(xl domid "$name" 2>/dev/null)
+		d=/local/domain/$domid/data
+		echo "XSC-DOM0: saved in $(echo "$t1s $t0s" | awk '{ printf "%.1f", $1 - $2 }') s, restored as domain $domid in $(echo "$(up) $t1s" | awk '{ printf "%.1f", $1 - $2 }') s"
+		answer=$((src + rrc))
+		;;
+	*) answer=unknown ;;
+	esac
+}
+granted='' ended='' vcpus=2 gone=0 shown=0 i=0 vifdone=0
 deadline=$(($(upi) + limit))
 # As few new processes as can be: under TCG with PVH/HVM domUs a dom0
 # program now and then starts with a broken thread pointer and dies at its
@@ -70,7 +120,7 @@ while [ -n "$domid" ]; do
 	fi
 	# The domU's requests: every node under its data/ directory at once.
 	xenstore-ls -f $d >/tmp/data.txt 2>/dev/null
-	want='' state='' demo_t=''
+	want='' state='' demo_t='' vifreq=''
 	while read -r key _ value; do
 		value=${value#\"}
 		value=${value%\"}
@@ -78,6 +128,7 @@ while [ -n "$domid" ]; do
 		*/data/xsc-vcpu/want) want=$value ;;
 		*/data/xsc-grant/state) state=$value ;;
 		*/data/xsc-demo/t) demo_t=$value ;;
+		*/data/xsc-vif/req) vifreq=$value ;;
 		esac
 	done </tmp/data.txt
 	# make demo: dom0's view whenever the domU has shown its caches.
@@ -91,6 +142,11 @@ while [ -n "$domid" ]; do
 		vrc=$?
 		t "xl-vcpu-set-$want" "[ $vrc -eq 0 ]"
 		xenstore-write $d/xsc-vcpu/done "$want $vrc"
+	fi
+	if [ -n "$vifreq" ] && [ "${vifreq%% *}" != "$vifdone" ]; then
+		vifdone=${vifreq%% *}
+		vif_request ${vifreq#* }
+		xenstore-write $d/xsc-vif/ack "$vifdone $answer"
 	fi
 	if [ "$state" = granted ] && [ -z "$granted" ]; then
 		granted=1

@@ -85,13 +85,15 @@ case $netfront in
 *.xz) xz -dc "$netfront" >"$u/domu/xen-netfront.ko" ;;
 *) cp "$netfront" "$u/domu/xen-netfront.ko" ;;
 esac
-for m in drivers/net/xen-slab-netfront/xen_slab_netfront.ko tests/smoke/xsc_pressure.ko \
+for m in drivers/net/xen-slab-netfront/xen_slab_netfront.ko \
+	drivers/net/xen-slab-netfront/xen_slab_vif.ko tests/smoke/xsc_pressure.ko \
 	tests/smoke/xsc_cpufill.ko tests/domu/xsc_xgrant.ko; do
 	cp "$tree/$m" "$u/domu/"
 done
 cp "$top/tests/qemu/guest-insmod.sh" "$u/domu/insmod.sh"
 cp "$top/tests/qemu/guest-netfront.sh" "$u/domu/netfront.sh"
 cp "$top/tests/qemu/guest-pressure.sh" "$u/domu/pressure.sh"
+cp "$top/tests/vif/vif-lib.sh" "$u/domu/vif-lib.sh"
 cp "$tree/tests/netfront/xsn_loopback.ko" "$u/netfront/"
 echo 100000 >"$u/netfront/packets"
 echo "$TYPE" >"$u/netfront/guest-type"

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of the xen_slab_netfront rx ring consumer without Xen: the
- * consumer runs against a test backend on the same shared ring page, with a
- * fake grant table (reference -> page) and direct copies.
+ * KUnit tests of the xen_slab_netfront rx and tx rings without Xen: each
+ * runs against a test backend on the same shared ring page, with a fake
+ * grant table (reference -> page) and direct copies.
  */
 #include <kunit/test.h>
-#include <linux/gfp.h>
 #include <linux/cpumask.h>
+#include <linux/gfp.h>
+#include <linux/if_ether.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -760,6 +761,351 @@ static void xsn_payload_check(struct kunit *test)
 	free_page((unsigned long)page);
 }
 
+/* ---- tx ------------------------------------------------------------------- */
+
+#define TX_RING 256		/* netif tx ring of one page */
+
+/*
+ * A tx backend on the same ring page: it reads each request's packet through
+ * the fake grant table (as netback's grant copy or map would), checks it
+ * against what was sent and answers with the status asked for.
+ */
+struct txf {
+	struct fake *f;
+	void *sring;
+	struct xen_netif_tx_back_ring back;
+	struct xsn_tx *tx;
+	u64 sent;		/* packets handed to xsn_tx_send() */
+	u64 read;		/* requests the backend consumed */
+	u64 bad_payloads;
+	u64 bad_grants;		/* a request whose reference grants no page */
+	u16 pending[TX_RING];	/* ids read and not yet answered */
+	unsigned int nr_pending;
+	u8 *frame;		/* the packet being sent */
+};
+
+/* The payload of packet @seq: its length and a byte pattern. */
+static unsigned int tx_len(u64 seq)
+{
+	return ETH_HLEN + (unsigned int)((seq * 97) % (ETH_DATA_LEN + 1));
+}
+
+static u8 tx_byte(u64 seq, unsigned int i)
+{
+	return (u8)(seq * 31 + i * 7);
+}
+
+static struct txf *tx_connect(struct kunit *test, enum xsn_grant_mode mode)
+{
+	struct xsn_tx_args args = { .mode = mode, .ops = &fake_ops };
+	struct txf *t;
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->f = kunit_kzalloc(test, sizeof(*t->f), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->f);
+	t->f->test = test;
+	t->frame = kunit_kzalloc(test, ETH_FRAME_LEN, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->frame);
+	t->sring = (void *)get_zeroed_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t->sring);
+	xsn_tx_sring_init(t->sring, 0);
+	BACK_RING_INIT(&t->back, (struct xen_netif_tx_sring *)t->sring, PAGE_SIZE);
+	args.sring = t->sring;
+	args.ops_ctx = t->f;
+	KUNIT_ASSERT_EQ(test, xsn_tx_create("xsn-kunit", &args, &t->tx), 0);
+	return t;
+}
+
+/* Sends packet number t->sent; returns xsn_tx_send()'s result. */
+static int tx_send_next(struct txf *t)
+{
+	unsigned int len = tx_len(t->sent), i;
+	int err;
+
+	for (i = 0; i < len; i++)
+		t->frame[i] = tx_byte(t->sent, i);
+	err = xsn_tx_send(t->tx, t->frame, len, 0);
+	if (!err)
+		t->sent++;
+	return err;
+}
+
+/* The backend reads every pushed request and checks its packet. */
+static void tx_back_read(struct txf *t)
+{
+	RING_IDX prod = t->back.sring->req_prod;
+
+	virt_rmb();
+	while (t->back.req_cons != prod) {
+		struct xen_netif_tx_request req;
+		const u8 *page;
+		u64 seq = t->read++;
+		unsigned int i;
+
+		RING_COPY_REQUEST(&t->back, t->back.req_cons, &req);
+		t->back.req_cons++;
+		page = req.gref < FAKE_REFS ? t->f->pages[req.gref] : NULL;
+		if (!page || req.offset != 0 || req.size != tx_len(seq)) {
+			t->bad_grants++;
+		} else {
+			for (i = 0; i < req.size; i++) {
+				if (page[i] != tx_byte(seq, i)) {
+					t->bad_payloads++;
+					break;
+				}
+			}
+		}
+		t->pending[t->nr_pending++] = req.id;
+	}
+}
+
+/* Answers @n of the pending requests (oldest first) with @status. */
+static void tx_back_answer(struct txf *t, unsigned int n, s16 status)
+{
+	unsigned int i;
+	int notify;
+
+	n = min(n, t->nr_pending);
+	for (i = 0; i < n; i++) {
+		struct xen_netif_tx_response *rsp = RING_GET_RESPONSE(&t->back, t->back.rsp_prod_pvt);
+
+		rsp->id = t->pending[i];
+		rsp->status = status;
+		t->back.rsp_prod_pvt++;
+	}
+	memmove(t->pending, t->pending + n, (t->nr_pending - n) * sizeof(t->pending[0]));
+	t->nr_pending -= n;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
+	if (notify)
+		t->f->kicks++;
+}
+
+static struct xsn_tx_stats tx_stats(struct txf *t)
+{
+	struct xsn_tx_stats s;
+
+	xsn_tx_get_stats(t->tx, &s);
+	return s;
+}
+
+static void tx_disconnect(struct txf *t, struct xsn_tx_stats *final)
+{
+	struct kunit *test = t->f->test;
+
+	xsn_tx_destroy(t->tx, final);
+	t->tx = NULL;
+	KUNIT_EXPECT_EQ(test, t->f->active, 0u);
+	KUNIT_EXPECT_EQ(test, t->f->wrong_ends, 0u);
+	KUNIT_EXPECT_EQ(test, final->grants_active, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->grants, (u64)t->f->grants);
+	KUNIT_EXPECT_EQ(test, final->grant_ends + final->grant_ends_deferred,
+			(u64)(t->f->ends + t->f->deferred));
+	KUNIT_EXPECT_EQ(test, final->buffers.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->reqs.in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->buffers.bad_puts, 0ULL);
+	KUNIT_EXPECT_EQ(test, final->reqs.bad_puts, 0ULL);
+	free_page((unsigned long)t->sring);
+}
+
+static void tx_flow(struct kunit *test, enum xsn_grant_mode mode)
+{
+	const u64 n = 20000;
+	struct xsn_tx_stats s, final;
+	u64 bytes = 0, i;
+	struct txf *t = tx_connect(test, mode);
+
+	while (t->sent < n) {
+		/* Bursts of up to 100 packets, pushed once. */
+		for (i = 0; i < 100 && t->sent < n; i++) {
+			bytes += tx_len(t->sent);
+			KUNIT_ASSERT_EQ(test, tx_send_next(t), 0);
+		}
+		xsn_tx_push(t->tx);
+		tx_back_read(t);
+		tx_back_answer(t, t->nr_pending, XEN_NETIF_RSP_OKAY);
+		KUNIT_ASSERT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), (int)i);
+		KUNIT_ASSERT_FALSE(test, xsn_tx_rearm(t->tx));
+	}
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, t->read, n);
+	KUNIT_EXPECT_EQ(test, t->bad_grants, 0ULL);
+	KUNIT_EXPECT_EQ(test, t->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.packets, n);
+	KUNIT_EXPECT_EQ(test, s.bytes, bytes);
+	KUNIT_EXPECT_EQ(test, s.requests, n);
+	KUNIT_EXPECT_EQ(test, s.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_OK);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), (unsigned int)TX_RING);
+	if (mode == XSN_GRANT_PERSISTENT)
+		/* Each buffer granted once: at most one per ring slot. */
+		KUNIT_EXPECT_LE(test, s.grants, (u64)TX_RING);
+	else
+		KUNIT_EXPECT_EQ(test, s.grant_ops, 2 * n);
+	tx_disconnect(t, &final);
+	KUNIT_EXPECT_EQ(test, final.packets, n);
+}
+
+static void xsn_tx_flow_per_request(struct kunit *test)
+{
+	tx_flow(test, XSN_GRANT_PER_REQUEST);
+}
+
+static void xsn_tx_flow_persistent(struct kunit *test)
+{
+	tx_flow(test, XSN_GRANT_PERSISTENT);
+}
+
+/* A full ring refuses with -ENOSPC until responses free slots; bad input is refused. */
+static void xsn_tx_full_and_bad_input(struct kunit *test)
+{
+	struct txf *t = tx_connect(test, XSN_GRANT_PERSISTENT);
+	struct xsn_tx_stats s, final;
+	u8 byte = 0;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &byte, 0, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &byte, PAGE_SIZE + 1, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &byte, 1, XEN_NETTXF_more_data), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &byte, 1, XEN_NETTXF_extra_info), -EINVAL);
+	for (i = 0; i < TX_RING; i++)
+		KUNIT_ASSERT_EQ(test, tx_send_next(t), 0);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 0u);
+	KUNIT_EXPECT_EQ(test, tx_send_next(t), -ENOSPC);
+	xsn_tx_push(t->tx);
+	tx_back_read(t);
+	tx_back_answer(t, 10, XEN_NETIF_RSP_OKAY);
+	tx_back_answer(t, 1, XEN_NETIF_RSP_ERROR);
+	tx_back_answer(t, 1, XEN_NETIF_RSP_DROPPED);
+	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, 5), 5);
+	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), 7);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 12u);
+	KUNIT_EXPECT_EQ(test, tx_send_next(t), 0);
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, s.packets, 10ULL);
+	KUNIT_EXPECT_EQ(test, s.errors, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.dropped, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.ring_full, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.outstanding, (u64)TX_RING - 11);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_OK);
+	/* The backend goes away with 245 packets on the ring. */
+	tx_disconnect(t, &final);
+}
+
+enum tx_hostile {
+	TX_UNKNOWN_ID,
+	TX_REPEATED_ID,
+	TX_NULL_STATUS,
+	TX_BAD_STATUS,
+	TX_PROD_JUMP,
+	TX_GRANT_KEPT,
+};
+
+/* One hostile response after a few good ones: broken, nothing leaked. */
+static void tx_hostile(struct kunit *test, enum tx_hostile what, enum xsn_broken expect)
+{
+	struct txf *t = tx_connect(test, XSN_GRANT_PER_REQUEST);
+	struct xen_netif_tx_response *rsp;
+	struct xsn_tx_stats s, final;
+	int i, notify;
+
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, tx_send_next(t), 0);
+	xsn_tx_push(t->tx);
+	tx_back_read(t);
+	if (what == TX_REPEATED_ID)
+		t->pending[1] = t->pending[0];
+	tx_back_answer(t, 1, XEN_NETIF_RSP_OKAY);
+	rsp = RING_GET_RESPONSE(&t->back, t->back.rsp_prod_pvt);
+	rsp->id = t->pending[0];
+	rsp->status = XEN_NETIF_RSP_OKAY;
+	switch (what) {
+	case TX_UNKNOWN_ID:
+		rsp->id = TX_RING + 3;
+		break;
+	case TX_REPEATED_ID:
+		break;
+	case TX_NULL_STATUS:
+		rsp->status = XEN_NETIF_RSP_NULL;
+		break;
+	case TX_BAD_STATUS:
+		rsp->status = -77;
+		break;
+	case TX_PROD_JUMP:
+		t->back.rsp_prod_pvt += 100;
+		break;
+	case TX_GRANT_KEPT:
+		/* The backend answers but keeps the page mapped. */
+		for (i = 0; i < FAKE_REFS; i++)
+			if (t->f->pages[i])
+				t->f->mapped[i] = true;
+		break;
+	}
+	t->back.rsp_prod_pvt++;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
+	xsn_tx_poll(t->tx, INT_MAX);
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 0u);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &notify, 4, 0), -EINVAL);
+	KUNIT_EXPECT_FALSE(test, xsn_tx_has_work(t->tx));
+	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), 0);
+	tx_disconnect(t, &final);
+	if (what == TX_GRANT_KEPT)
+		KUNIT_EXPECT_GT(test, final.grant_ends_deferred, 0ULL);
+	else
+		KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
+	KUNIT_EXPECT_EQ(test, t->bad_payloads, 0ULL);
+}
+
+static void xsn_tx_hostile_unknown_id(struct kunit *test)
+{
+	tx_hostile(test, TX_UNKNOWN_ID, XSN_BROKEN_ID);
+}
+
+static void xsn_tx_hostile_repeated_id(struct kunit *test)
+{
+	tx_hostile(test, TX_REPEATED_ID, XSN_BROKEN_ID);
+}
+
+static void xsn_tx_hostile_null_status(struct kunit *test)
+{
+	tx_hostile(test, TX_NULL_STATUS, XSN_BROKEN_TX_STATUS);
+}
+
+static void xsn_tx_hostile_bad_status(struct kunit *test)
+{
+	tx_hostile(test, TX_BAD_STATUS, XSN_BROKEN_TX_STATUS);
+}
+
+static void xsn_tx_hostile_prod_jump(struct kunit *test)
+{
+	tx_hostile(test, TX_PROD_JUMP, XSN_BROKEN_PROD_OVERFLOW);
+}
+
+static void xsn_tx_hostile_grant_kept(struct kunit *test)
+{
+	tx_hostile(test, TX_GRANT_KEPT, XSN_BROKEN_GRANT_BUSY);
+}
+
+static struct kunit_case xsn_tx_cases[] = {
+	KUNIT_CASE(xsn_tx_flow_per_request),
+	KUNIT_CASE(xsn_tx_flow_persistent),
+	KUNIT_CASE(xsn_tx_full_and_bad_input),
+	KUNIT_CASE(xsn_tx_hostile_unknown_id),
+	KUNIT_CASE(xsn_tx_hostile_repeated_id),
+	KUNIT_CASE(xsn_tx_hostile_null_status),
+	KUNIT_CASE(xsn_tx_hostile_bad_status),
+	KUNIT_CASE(xsn_tx_hostile_prod_jump),
+	KUNIT_CASE(xsn_tx_hostile_grant_kept),
+	{}
+};
+
+static struct kunit_suite xsn_tx_suite = {
+	.name = "xen_slab_netfront_tx",
+	.test_cases = xsn_tx_cases,
+};
+
 static struct kunit_case xsn_cases[] = {
 	KUNIT_CASE(xsn_payload_check),
 	KUNIT_CASE(xsn_normal_flow_per_request),
@@ -786,7 +1132,7 @@ static struct kunit_suite xsn_suite = {
 	.name = "xen_slab_netfront",
 	.test_cases = xsn_cases,
 };
-kunit_test_suite(xsn_suite);
+kunit_test_suites(&xsn_suite, &xsn_tx_suite);
 
-MODULE_DESCRIPTION("KUnit tests of the xen_slab_netfront rx ring consumer");
+MODULE_DESCRIPTION("KUnit tests of the xen_slab_netfront rx and tx rings");
 MODULE_LICENSE("GPL");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel under the C++ ring consumer: the netif rx ring accessors over
+ * The kernel under the C++ ring consumers: the netif rx and tx ring accessors over
  * the macros of xen/interface/io/ring.h and netif.h, memory and a lock.
  * See xsn_platform.h.
  */
@@ -18,7 +18,10 @@ static_assert(XSN_PAGE_SIZE == PAGE_SIZE && XSN_PAGE_SIZE == XEN_PAGE_SIZE);
 static_assert(XSN_RXF_MORE_DATA == XEN_NETRXF_more_data);
 static_assert(XSN_RXF_EXTRA_INFO == XEN_NETRXF_extra_info);
 static_assert(XSN_RXF_GSO_PREFIX == XEN_NETRXF_gso_prefix);
-static_assert(XSN_EINVAL == EINVAL && XSN_ENOMEM == ENOMEM);
+static_assert(XSN_EINVAL == EINVAL && XSN_ENOMEM == ENOMEM && XSN_ENOSPC == ENOSPC &&
+	      XSN_EMSGSIZE == EMSGSIZE);
+static_assert(XSN_RSP_DROPPED == XEN_NETIF_RSP_DROPPED && XSN_RSP_ERROR == XEN_NETIF_RSP_ERROR &&
+	      XSN_RSP_OKAY == XEN_NETIF_RSP_OKAY);
 
 struct xsn_ring {
 	struct xen_netif_rx_front_ring front;
@@ -124,6 +127,115 @@ int xsn_ring_final_check(struct xsn_ring *ring)
 int xsn_ring_has_responses(const struct xsn_ring *ring)
 {
 	return RING_HAS_UNCONSUMED_RESPONSES(&ring->front);
+}
+
+struct xsn_txring {
+	struct xen_netif_tx_front_ring front;
+};
+
+void xsn_tx_sring_init(void *sring, unsigned int start)
+{
+	struct xen_netif_tx_sring *s = sring;
+
+	SHARED_RING_INIT(s);
+	s->req_prod = start;
+	s->rsp_prod = start;
+	s->req_event = start + 1;
+	s->rsp_event = start + 1;
+}
+
+struct xsn_txring *xsn_txring_attach(void *sring, unsigned int start)
+{
+	struct xsn_txring *ring = kzalloc(sizeof(*ring), GFP_KERNEL);
+
+	if (ring)
+		FRONT_RING_ATTACH(&ring->front, (struct xen_netif_tx_sring *)sring, start,
+				  XEN_PAGE_SIZE);
+	return ring;
+}
+
+void xsn_txring_detach(struct xsn_txring *ring)
+{
+	kfree(ring);
+}
+
+unsigned int xsn_txring_size(const struct xsn_txring *ring)
+{
+	return RING_SIZE(&ring->front);
+}
+
+unsigned int xsn_txring_req_prod_pvt(const struct xsn_txring *ring)
+{
+	return ring->front.req_prod_pvt;
+}
+
+unsigned int xsn_txring_rsp_cons(const struct xsn_txring *ring)
+{
+	return ring->front.rsp_cons;
+}
+
+void xsn_txring_set_rsp_cons(struct xsn_txring *ring, unsigned int cons)
+{
+	ring->front.rsp_cons = cons;
+}
+
+void xsn_txring_post_request(struct xsn_txring *ring, unsigned short id, unsigned int gref,
+			     unsigned short flags, unsigned short size)
+{
+	struct xen_netif_tx_request *req = RING_GET_REQUEST(&ring->front, ring->front.req_prod_pvt);
+
+	req->gref = gref;
+	req->offset = 0;
+	req->flags = flags;
+	req->id = id;
+	req->size = size;
+	ring->front.req_prod_pvt++;
+}
+
+int xsn_txring_push_requests(struct xsn_txring *ring)
+{
+	int notify;
+
+	RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ring->front, notify);
+	return notify;
+}
+
+unsigned int xsn_txring_read_rsp_prod(const struct xsn_txring *ring)
+{
+	return READ_ONCE(ring->front.sring->rsp_prod);
+}
+
+int xsn_txring_rsp_prod_overflow(const struct xsn_txring *ring, unsigned int prod)
+{
+	return RING_RESPONSE_PROD_OVERFLOW(&ring->front, prod);
+}
+
+void xsn_txring_copy_response(const struct xsn_txring *ring, unsigned int idx,
+			      struct xsn_txrsp *rsp)
+{
+	struct xen_netif_tx_response r;
+
+	RING_COPY_RESPONSE(&ring->front, idx, &r);
+	rsp->id = r.id;
+	rsp->status = r.status;
+}
+
+int xsn_txring_final_check(struct xsn_txring *ring)
+{
+	int more;
+
+	RING_FINAL_CHECK_FOR_RESPONSES(&ring->front, more);
+	return more;
+}
+
+int xsn_txring_has_responses(const struct xsn_txring *ring)
+{
+	return RING_HAS_UNCONSUMED_RESPONSES(&ring->front);
+}
+
+void xsn_copy(void *dst, const void *src, unsigned long len)
+{
+	memcpy(dst, src, len);
 }
 
 void *xsn_zalloc(unsigned long size)

@@ -40,35 +40,48 @@ struct xsn_xen_front {
 /* Refill retry when the ring ran dry for want of buffers, as xen-netfront. */
 #define XSN_REFILL_RETRY (HZ / 10)
 
-static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
+int xsn_grant_page(domid_t backend, void *page, bool readonly, unsigned int *ref)
 {
-	struct xsn_xen_front *f = ctx;
-	int r = gnttab_grant_foreign_access(f->backend, virt_to_gfn(page), 0);
+	int r = gnttab_grant_foreign_access(backend, virt_to_gfn(page), readonly);
 
 	if (r < 0)
 		return r;
 	*ref = r;
 	return 0;
 }
+EXPORT_SYMBOL_GPL(xsn_grant_page);
 
 /*
  * A grant the backend still uses is handed to the grant table's deferred
  * list together with a reference to the page, as xen-netfront does: the
  * page cannot go back to the page allocator before the backend lets go of
- * it.  The buffer is exactly this one order-0 page (checked at create): a
- * reference to a page inside a larger non-compound block would not keep
- * the block from being freed.
+ * it.  The buffer must be exactly one order-0 page (the callers check their
+ * caches' slab order): a reference to a page inside a larger non-compound
+ * block would not keep the block from being freed.
  */
-static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *buf)
+int xsn_end_grant_page(unsigned int ref, void *page)
 {
-	struct page *page;
+	struct page *pg;
 
 	if (gnttab_try_end_foreign_access(ref))
 		return 0;
-	page = virt_to_page(buf);
-	get_page(page);
-	gnttab_end_foreign_access(ref, page);
+	pg = virt_to_page(page);
+	get_page(pg);
+	gnttab_end_foreign_access(ref, pg);
 	return 1;
+}
+EXPORT_SYMBOL_GPL(xsn_end_grant_page);
+
+static int xsn_xen_grant(void *ctx, void *page, unsigned int *ref)
+{
+	struct xsn_xen_front *f = ctx;
+
+	return xsn_grant_page(f->backend, page, false, ref);
+}
+
+static int xsn_xen_end_grant(void *ctx, unsigned int ref, void *buf)
+{
+	return xsn_end_grant_page(ref, buf);
 }
 
 static void xsn_xen_notify(void *ctx)

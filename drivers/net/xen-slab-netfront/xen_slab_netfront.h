@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * xen_slab_netfront: the rx path of a netfront-style frontend on
+ * xen_slab_netfront: the rx and tx rings of a netfront-style frontend on
  * xen_slab_cache.  Rx buffers are page-sized objects of one cache, the
- * per-request bookkeeping comes from a second one.  The ring consumer is C++
- * and reaches Xen (or a test backend) only through struct xsn_transport_ops
- * and a few C ring accessors, so the same code runs against real Xen and
- * against a backend in KUnit.
+ * per-request bookkeeping comes from a second one; tx has its own two
+ * caches (page-sized buffers that packets are copied into, bookkeeping).
+ * The ring code is C++ and reaches Xen (or a test backend) only through
+ * struct xsn_transport_ops and a few C ring accessors, so the same code runs
+ * against real Xen and against a backend in KUnit.
  *
  * The header is valid C and C++; C++ users need no kernel header.
  */
@@ -45,6 +46,9 @@ enum xsn_grant_mode {
  *	extra_info).
  * @XSN_BROKEN_GRANT_BUSY: the backend still had a buffer's grant in use when
  *	its response arrived.
+ * @XSN_BROKEN_TX_STATUS: a tx response with a status other than
+ *	XEN_NETIF_RSP_OKAY, _ERROR or _DROPPED (no request of this frontend
+ *	has an extra slot, so XEN_NETIF_RSP_NULL is never valid either).
  */
 enum xsn_broken {
 	XSN_OK = 0,
@@ -54,13 +58,15 @@ enum xsn_broken {
 	XSN_BROKEN_LENGTH,
 	XSN_BROKEN_FLAGS,
 	XSN_BROKEN_GRANT_BUSY,
+	XSN_BROKEN_TX_STATUS,
 };
 
 /**
  * struct xsn_transport_ops - what the consumer needs from Xen or a test backend
- * @grant: grant the backend write access to the page at @page (page aligned,
- *	in the direct map); store the reference in *@ref; 0 or a negative errno.
- *	May be called in softirq context.
+ * @grant: grant the backend access to the page at @page (page aligned, in
+ *	the direct map): write access for rx buffers, read-only for tx
+ *	buffers (each queue has its own ops); store the reference in *@ref; 0
+ *	or a negative errno.  May be called in softirq context.
  * @end_grant: end the grant @ref of @page.  Returns 0 when access ended now;
  *	1 when the backend still uses it: access then ends later and the
  *	transport keeps a reference to the page until it does, so the page is
@@ -139,6 +145,75 @@ struct xsn_rx_stats {
 };
 
 struct xsn_rx;
+
+/* netif tx request flags (XEN_NETTXF_*) a sender may pass to xsn_tx_send(). */
+#define XSN_TXF_CSUM_BLANK (1U << 0)
+#define XSN_TXF_DATA_VALIDATED (1U << 1)
+
+/**
+ * struct xsn_tx_args - how a tx queue is built
+ * @mode: grant mode of the tx buffers: granted per packet and the grant
+ *	ended when its response arrives, or granted once (read-only) by the
+ *	tx buffer cache's constructor.
+ * @sring: the shared tx ring page, set up with xsn_tx_sring_init().
+ * @start: the ring index given to xsn_tx_sring_init().
+ * @reservation: tx buffers kept constructed in the cache; 0 means the ring
+ *	size.
+ * @ops: the transport; its @grant grants read-only access.
+ * @ops_ctx: passed to every @ops call.
+ */
+struct xsn_tx_args {
+	enum xsn_grant_mode mode;
+	void *sring;
+	unsigned int start;
+	unsigned int reservation;
+	const struct xsn_transport_ops *ops;
+	void *ops_ctx;
+};
+
+/**
+ * struct xsn_tx_stats - counters of one tx queue
+ * @packets: packets the backend answered with XEN_NETIF_RSP_OKAY.
+ * @bytes: their bytes.
+ * @errors: responses with XEN_NETIF_RSP_ERROR.
+ * @dropped: responses with XEN_NETIF_RSP_DROPPED.
+ * @grant_ops: grants made plus grants ended.
+ * @grants: grants made.
+ * @grant_ends: grants ended at once.
+ * @grant_ends_deferred: grants the backend still used when they were ended.
+ * @grants_active: grants made and not yet ended.
+ * @requests: requests put on the ring.
+ * @notifies: notifications sent to the backend.
+ * @polls: calls of xsn_tx_poll().
+ * @outstanding: requests on the ring without a response.
+ * @ring_full: sends refused because every slot was in use.
+ * @buffer_shortfalls: sends refused for want of a buffer or a grant.
+ * @broken: an &enum xsn_broken.
+ * @buffers: the tx buffer cache.
+ * @reqs: the request bookkeeping cache.
+ */
+struct xsn_tx_stats {
+	u64 packets;
+	u64 bytes;
+	u64 errors;
+	u64 dropped;
+	u64 grant_ops;
+	u64 grants;
+	u64 grant_ends;
+	u64 grant_ends_deferred;
+	u64 grants_active;
+	u64 requests;
+	u64 notifies;
+	u64 polls;
+	u64 outstanding;
+	u64 ring_full;
+	u64 buffer_shortfalls;
+	u64 broken;
+	struct xen_slab_cache_stats buffers;
+	struct xen_slab_cache_stats reqs;
+};
+
+struct xsn_tx;
 
 /**
  * xsn_sring_init() - initialise a shared netif rx ring page
@@ -256,6 +331,123 @@ void xsn_rx_trim(struct xsn_rx *rx);
  * Context: process context; may sleep.
  */
 void xsn_rx_destroy(struct xsn_rx *rx, struct xsn_rx_stats *final);
+
+/**
+ * xsn_tx_sring_init() - initialise a shared netif tx ring page
+ * @sring: one zeroed or reused page.
+ * @start: the ring index both ends start at.
+ */
+void xsn_tx_sring_init(void *sring, unsigned int start);
+
+/**
+ * xsn_tx_create() - build a tx queue over a shared ring
+ * @name: prefix of the two caches' names.
+ * @args: see &struct xsn_tx_args; copied.
+ * @tx: receives the queue.
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int xsn_tx_create(const char *name, const struct xsn_tx_args *args, struct xsn_tx **tx);
+
+/**
+ * xsn_tx_send() - put one packet on the ring
+ * @tx: the queue.
+ * @data: the packet (an Ethernet frame); copied into a tx buffer, so the
+ *	caller may free it on return.
+ * @len: its length, 1 .. 4096.
+ * @flags: %XSN_TXF_CSUM_BLANK and %XSN_TXF_DATA_VALIDATED only.
+ *
+ * The request becomes visible to the backend at the next xsn_tx_push().
+ * xsn_tx_send(), xsn_tx_push(), xsn_tx_poll() and xsn_tx_rearm() of one
+ * queue must be serialised by the caller (one lock).
+ *
+ * Context: any context but hard irq; bottom halves may be off.
+ * Return: 0; -ENOSPC when every ring slot is in use (retry after
+ * xsn_tx_poll() freed some); -ENOMEM when no buffer or grant was to be
+ * had; -EMSGSIZE for a bad @len; -EINVAL for other @flags or a broken
+ * connection.
+ */
+int xsn_tx_send(struct xsn_tx *tx, const void *data, unsigned int len, unsigned int flags);
+
+/**
+ * xsn_tx_push() - make the sent requests visible and kick the backend
+ * @tx: the queue.
+ *
+ * RING_PUSH_REQUESTS_AND_CHECK_NOTIFY; notifies only when the backend asked.
+ *
+ * Return: true when the backend was notified.
+ */
+bool xsn_tx_push(struct xsn_tx *tx);
+
+/**
+ * xsn_tx_poll() - consume tx responses
+ * @tx: the queue.
+ * @budget: most responses to handle.
+ *
+ * Validates each response, ends its buffer's grant in per-request mode and
+ * returns the buffer and the bookkeeping to their caches.  A response that a
+ * correct backend never sends marks the connection broken.
+ *
+ * Return: responses handled.
+ */
+int xsn_tx_poll(struct xsn_tx *tx, int budget);
+
+/**
+ * xsn_tx_rearm() - ask for an event on the next tx response
+ * @tx: the queue.
+ *
+ * Return: true when responses arrived meanwhile (poll again).
+ */
+bool xsn_tx_rearm(struct xsn_tx *tx);
+
+/**
+ * xsn_tx_has_work() - whether unconsumed tx responses are on the ring
+ * @tx: the queue.
+ *
+ * Context: any, also without the queue's lock (a racy hint).
+ * Return: true when there are responses and the connection is not broken.
+ */
+bool xsn_tx_has_work(struct xsn_tx *tx);
+
+/**
+ * xsn_tx_space() - free ring slots
+ * @tx: the queue.
+ *
+ * Return: how many more packets xsn_tx_send() can put on the ring now.
+ */
+unsigned int xsn_tx_space(struct xsn_tx *tx);
+
+/**
+ * xsn_tx_broken() - why the tx ring stopped
+ * @tx: the queue.
+ *
+ * Return: an &enum xsn_broken; %XSN_OK while healthy.
+ */
+enum xsn_broken xsn_tx_broken(struct xsn_tx *tx);
+
+/**
+ * xsn_tx_get_stats() - read the queue's and its caches' counters
+ * @tx: the queue.
+ * @stats: receives the snapshot.
+ */
+void xsn_tx_get_stats(struct xsn_tx *tx, struct xsn_tx_stats *stats);
+
+/**
+ * xsn_tx_destroy() - tear a tx queue down
+ * @tx: the queue; NULL is ignored.
+ * @final: if not NULL, receives the queue's counters after every grant was
+ *	ended, with the caches' statistics taken just before they were
+ *	destroyed (every object back).
+ *
+ * Ends the grant of every packet still on the ring (also when the backend is
+ * gone; a grant still in use ends later and keeps its page until then),
+ * returns everything to the caches and destroys them.  No send or poll may
+ * run any more.
+ *
+ * Context: process context; may sleep.
+ */
+void xsn_tx_destroy(struct xsn_tx *tx, struct xsn_tx_stats *final);
 
 /**
  * xsn_broken_name() - a short name of a &enum xsn_broken value

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The interface between the C++ ring consumer (rx.cpp, no kernel header) and
- * the C shim under it (shim.c): the netif rx ring accessors, built on the
- * macros of xen/interface/io/ring.h and netif.h, memory and a lock.  Plain C
- * types only.
+ * The interface between the C++ ring consumers (rings.cpp, no kernel header)
+ * and the C shim under them (shim.c): the netif rx and tx ring accessors,
+ * built on the macros of xen/interface/io/ring.h and netif.h, memory and a
+ * lock.  Plain C types only.
  */
 #ifndef XSN_PLATFORM_H
 #define XSN_PLATFORM_H
@@ -16,6 +16,8 @@ extern "C" {
 
 #define XSN_EINVAL 22
 #define XSN_ENOMEM 12
+#define XSN_ENOSPC 28
+#define XSN_EMSGSIZE 90
 
 /* netif rx response flags (XEN_NETRXF_*) the consumer looks at. */
 #define XSN_RXF_MORE_DATA (1U << 2)
@@ -57,6 +59,41 @@ void xsn_ring_copy_response(const struct xsn_ring *ring, unsigned int idx, struc
 int xsn_ring_final_check(struct xsn_ring *ring);
 /* RING_HAS_UNCONSUMED_RESPONSES. */
 int xsn_ring_has_responses(const struct xsn_ring *ring);
+
+/* netif tx response status values (XEN_NETIF_RSP_*). */
+#define XSN_RSP_DROPPED (-2)
+#define XSN_RSP_ERROR (-1)
+#define XSN_RSP_OKAY 0
+
+/* The front end of a netif tx ring (struct xen_netif_tx_front_ring). */
+struct xsn_txring;
+
+/* A copy of one struct xen_netif_tx_response. */
+struct xsn_txrsp {
+	unsigned short id;
+	short status;
+};
+
+/* The same operations as for the rx ring, on a tx ring. */
+struct xsn_txring *xsn_txring_attach(void *sring, unsigned int start);
+void xsn_txring_detach(struct xsn_txring *ring);
+unsigned int xsn_txring_size(const struct xsn_txring *ring);
+unsigned int xsn_txring_req_prod_pvt(const struct xsn_txring *ring);
+unsigned int xsn_txring_rsp_cons(const struct xsn_txring *ring);
+void xsn_txring_set_rsp_cons(struct xsn_txring *ring, unsigned int cons);
+/* Writes one tx request (offset 0, the given flags and size) and advances. */
+void xsn_txring_post_request(struct xsn_txring *ring, unsigned short id, unsigned int gref,
+			     unsigned short flags, unsigned short size);
+int xsn_txring_push_requests(struct xsn_txring *ring);
+unsigned int xsn_txring_read_rsp_prod(const struct xsn_txring *ring);
+int xsn_txring_rsp_prod_overflow(const struct xsn_txring *ring, unsigned int prod);
+void xsn_txring_copy_response(const struct xsn_txring *ring, unsigned int idx,
+			      struct xsn_txrsp *rsp);
+int xsn_txring_final_check(struct xsn_txring *ring);
+int xsn_txring_has_responses(const struct xsn_txring *ring);
+
+/* memcpy. */
+void xsn_copy(void *dst, const void *src, unsigned long len);
 
 /* Zeroed memory (process context) and its release. */
 void *xsn_zalloc(unsigned long size);

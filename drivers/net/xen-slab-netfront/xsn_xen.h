@@ -14,6 +14,32 @@
 struct xsn_xen_front;
 
 /**
+ * xsn_grant_page() - grant a backend access to one page
+ * @backend: the backend's domain id.
+ * @page: the page (page aligned, in the direct map).
+ * @readonly: read-only access (tx buffers) or read-write (rx buffers, rings).
+ * @ref: receives the grant reference.
+ *
+ * Context: any context but hard irq.
+ * Return: 0 or a negative errno (-ENOSPC: no free grant reference).
+ */
+int xsn_grant_page(domid_t backend, void *page, bool readonly, unsigned int *ref);
+
+/**
+ * xsn_end_grant_page() - end a grant of one order-0 page
+ * @ref: the grant reference.
+ * @page: the page it grants.
+ *
+ * When the backend still maps or copies the page, the grant table ends the
+ * grant later and holds a reference to the page until then, so the page is
+ * never reused while the backend can reach it.
+ *
+ * Context: any context but hard irq.
+ * Return: 0 when access ended now, 1 when the end was deferred.
+ */
+int xsn_end_grant_page(unsigned int ref, void *page);
+
+/**
  * struct xsn_xen_front_stats - counters of the Xen side of a frontend
  * @irqs: event channel interrupts.
  * @spurious: interrupts with no response waiting (late EOI marked spurious).
