@@ -4,9 +4,10 @@
 # of the built modules, KUnit in QEMU (6.1 and 7.3), insmod tests on a plain
 # kernel, a Xen PV dom0 and a Xen PVH dom0, the shrinker under memory
 # pressure, the netfront example's loopback runs in a Xen PV and a PVH dom0,
-# the same checks (and CPU hotplug, and grants to dom0) inside PV, PVH and
-# HVM domUs that `xl` starts, and DKMS against that kernel's headers; the
-# harness self-test last.
+# the vif frontend against the stock xen-netback in a Xen PV dom0, the same
+# checks (and CPU hotplug, grants to dom0, the vif frontend reached from
+# dom0) inside PV, PVH and HVM domUs that `xl` starts, and DKMS against that
+# kernel's headers; the harness self-test last.
 # Every test prints "ok NAME" or "not ok NAME", NAME starting with the kernel
 # series for the per-kernel steps (ok 7.3/xen-pv/...); the last line counts
 # them.  Each step prints its time.
