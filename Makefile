@@ -5,7 +5,7 @@
 # `make bench` prints the benchmark tables (never part of `make check`).
 KDIR ?= $(shell $(CURDIR)/scripts/kdir.sh)
 
-.PHONY: all modules clean install load unload check soak demo host-test bench bench-host bench-kernel
+.PHONY: all modules clean install load unload check soak demo host-test bench bench-host bench-kernel bench-net
 
 all: modules
 
@@ -53,5 +53,12 @@ bench-host:
 bench-kernel:
 	bash scripts/bench.sh $(BENCH_ARGS)
 
+# The vif frontend against the stock xen-netfront on one vif device of one
+# domU, both served by the stock xen-netback (scripts/bench-net.sh;
+# BENCH_NET_ARGS passes options to it).
+bench-net:
+	bash scripts/bench-net.sh $(BENCH_NET_ARGS)
+
 bench: bench-kernel
+	$(MAKE) bench-net
 	$(MAKE) bench-host

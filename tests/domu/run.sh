@@ -8,7 +8,7 @@
 # Usage: tests/domu/run.sh --type pv|pvh|hvm --tree BUILT_TREE
 #                          --kernel DOMU_BZIMAGE --netfront XEN_NETFRONT_KO
 #                          [--name NAME] [--out DIR] [--timeout SEC] [--demo]
-#                          [--vcpus N]
+#                          [--vcpus N] [--bench MIB,ROUNDS]
 #
 #   --tree      a tree with the modules built for the domU's kernel
 #   --kernel    the domU's kernel; --netfront that kernel's xen-netfront.ko
@@ -17,6 +17,9 @@
 #               cannot run and say so)
 #   --demo      make demo's part: the domU runs tests/domu/domu-demo.sh (its
 #               caches' statistics) and dom0 prints `xl list` meanwhile
+#   --bench     make bench-net's part: the domU runs tests/domu/domu-bench.sh
+#               (MIB each way per frontend and round) and dom0 counts
+#               xen-netback's grant operations
 # Prints `ok NAME/...` lines for the domU, `ok NAME/dom0.../...` for dom0.
 # Example (6.1 everywhere, after `make check` built build/check/6.1/tree):
 #   tests/domu/run.sh --type hvm --tree build/check/6.1/tree \
@@ -28,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0" >&2; exit 2; }
 
-type='' tree='' kernel='' netfront='' name='' out='' timeout=900 demo='' vcpus=2
+type='' tree='' kernel='' netfront='' name='' out='' timeout=900 demo='' vcpus=2 bench=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--type) type=${2:?}; shift 2 ;;
@@ -40,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--demo) demo=1; shift ;;
 	--vcpus) vcpus=${2:?}; shift 2 ;;
+	--bench) bench=${2:?}; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "domu: unknown argument: $1" >&2; usage ;;
 	esac
@@ -103,6 +107,11 @@ echo xen >"$u/expect-hypervisor"
 copy_bin /usr/bin/xenstore "$u"
 script=$here/domu-test.sh
 [ -z "$demo" ] || script=$here/domu-demo.sh
+if [ -n "$bench" ]; then
+	script=$here/domu-bench.sh
+	echo "${bench%,*}" >"$u/domu/bench-mb"
+	echo "${bench#*,}" >"$u/domu/bench-rounds"
+fi
 bash "$top/scripts/mkinitramfs.sh" --out "$stage/domu.gz" --script "$script" \
 	--module "$tree/drivers/xen/slab-cache/xen_slab_cache.ko" \
 	--module "$tree/tests/smoke/xsc_smoke.ko" --tree "$u"
@@ -132,8 +141,9 @@ printf 'autoballoon="off"\nrun_hotplug_scripts=1\nlockfile="/var/lock/xl"\n' >"$
 cp "$here/vif-xsc" "$r/etc/xen/scripts/vif-xsc"
 cp "$kernel" "$r/guest/vmlinuz"
 cp "$stage/domu.gz" "$r/guest/domu.gz"
-echo 600 >"$r/guest/limit"
+if [ -n "$bench" ]; then echo 1500; else echo 600; fi >"$r/guest/limit"
 [ -z "$demo" ] || : >"$r/guest/demo"
+[ -z "$bench" ] || echo "${bench%,*}" >"$r/guest/bench"
 
 # 256 MiB and two vCPUs (CPU 1 is taken away and given back).  A PVH or
 # HVM guest under TCG has printed "XSAVE consistency problem" with a

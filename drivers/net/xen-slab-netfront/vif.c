@@ -16,6 +16,7 @@
  * backend left connects again when the backend comes back (InitWait after
  * Closed), and a rebound device starts over from Initialising.
  */
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/etherdevice.h>
 #include <linux/if_ether.h>
@@ -23,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/seq_file.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/timer.h>
@@ -75,7 +77,11 @@ struct xsv_info {
 	atomic64_t irqs;
 	atomic64_t spurious;
 	unsigned int connects;
+	struct dentry *debugfs;
 };
+
+/* /sys/kernel/debug/xen_slab_vif/: one file per device, its rings' counters. */
+static struct dentry *xsv_debugfs_dir;
 
 static int xsv_grant(void *ctx, void *page, unsigned int *ref)
 {
@@ -312,6 +318,42 @@ static int xsv_read_mac(struct xsv_info *info)
 	eth_hw_addr_set(info->dev, mac);
 	return 0;
 }
+
+static int xsv_stats_show(struct seq_file *m, void *unused)
+{
+	struct xsv_info *info = m->private;
+	struct xsn_rx_stats rx;
+	struct xsn_tx_stats tx;
+	bool connected;
+
+	spin_lock_bh(&info->stats_lock);
+	connected = info->rx && info->tx;
+	if (connected) {
+		xsn_rx_get_stats(info->rx, &rx);
+		xsn_tx_get_stats(info->tx, &tx);
+	}
+	spin_unlock_bh(&info->stats_lock);
+	seq_printf(m, "connects %u irqs %lld spurious %lld rx_dropped %lld tx_dropped %lld\n",
+		   info->connects, (long long)atomic64_read(&info->irqs),
+		   (long long)atomic64_read(&info->spurious),
+		   (long long)atomic64_read(&info->rx_dropped),
+		   (long long)atomic64_read(&info->tx_dropped));
+	if (!connected) {
+		seq_puts(m, "not connected\n");
+		return 0;
+	}
+	seq_printf(m, "grants %s\n", info->mode == XSN_GRANT_PERSISTENT ? "kept" : "per-request");
+	seq_printf(m, "rx packets %llu bytes %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu polls %llu buffer_shortfalls %llu broken %s\n",
+		   rx.packets, rx.bytes, rx.grant_ops, rx.grants_active, rx.requests,
+		   rx.outstanding, rx.notifies, rx.polls, rx.buffer_shortfalls,
+		   xsn_broken_name(rx.broken));
+	seq_printf(m, "tx packets %llu bytes %llu errors %llu dropped %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu ring_full %llu buffer_shortfalls %llu broken %s\n",
+		   tx.packets, tx.bytes, tx.errors, tx.dropped, tx.grant_ops, tx.grants_active,
+		   tx.requests, tx.outstanding, tx.notifies, tx.ring_full, tx.buffer_shortfalls,
+		   xsn_broken_name(tx.broken));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(xsv_stats);
 
 /* The final counters of a connection's rings, for the log and the tests. */
 static void xsv_report(struct xsv_info *info, const struct xsn_rx_stats *rx,
@@ -753,6 +795,8 @@ static int xsv_probe(struct xenbus_device *xdev, const struct xenbus_device_id *
 	if (err)
 		goto fail_napi;
 	dev_set_drvdata(&xdev->dev, info);
+	info->debugfs = debugfs_create_file(dev_name(&xdev->dev), 0444, xsv_debugfs_dir, info,
+					    &xsv_stats_fops);
 	/* A device bound again after unbind starts over. */
 	if (xdev->state != XenbusStateInitialising)
 		xenbus_switch_state(xdev, XenbusStateInitialising);
@@ -788,6 +832,7 @@ static void xsv_remove(struct xenbus_device *xdev)
 {
 	struct xsv_info *info = dev_get_drvdata(&xdev->dev);
 
+	debugfs_remove(info->debugfs);
 	xsv_bus_close(xdev);
 	xsv_disconnect(info);
 	unregister_netdev(info->dev);
@@ -813,17 +858,24 @@ static struct xenbus_driver xsv_driver = {
 
 static int __init xsv_init(void)
 {
+	int err;
+
 	if (!xen_domain())
 		return -ENODEV;
 	if (!xen_has_pv_nic_devices())
 		return -ENODEV;
-	return xenbus_register_frontend(&xsv_driver);
+	xsv_debugfs_dir = debugfs_create_dir("xen_slab_vif", NULL);
+	err = xenbus_register_frontend(&xsv_driver);
+	if (err)
+		debugfs_remove(xsv_debugfs_dir);
+	return err;
 }
 module_init(xsv_init);
 
 static void __exit xsv_exit(void)
 {
 	xenbus_unregister_driver(&xsv_driver);
+	debugfs_remove(xsv_debugfs_dir);
 }
 module_exit(xsv_exit);
 
