@@ -20,6 +20,8 @@ static_assert(XSN_RXF_EXTRA_INFO == XEN_NETRXF_extra_info);
 static_assert(XSN_RXF_GSO_PREFIX == XEN_NETRXF_gso_prefix);
 static_assert(XSN_EINVAL == EINVAL && XSN_ENOMEM == ENOMEM && XSN_ENOSPC == ENOSPC &&
 	      XSN_EMSGSIZE == EMSGSIZE);
+static_assert(XSN_TXF_CSUM_BLANK == XEN_NETTXF_csum_blank &&
+	      XSN_TXF_DATA_VALIDATED == XEN_NETTXF_data_validated);
 static_assert(XSN_RSP_DROPPED == XEN_NETIF_RSP_DROPPED && XSN_RSP_ERROR == XEN_NETIF_RSP_ERROR &&
 	      XSN_RSP_OKAY == XEN_NETIF_RSP_OKAY);
 

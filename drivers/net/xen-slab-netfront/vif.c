@@ -5,11 +5,11 @@
  * the stock xen-netback or any backend that speaks the netif protocol.
  *
  * One queue, one event channel for both rings, NAPI for rx and for tx
- * completions.  Negotiated: request-rx-copy (required), feature-rx-notify.
- * Not offered: scatter-gather, GSO, checksum offload (feature-no-csum-offload
- * is written, so the backend sends complete checksums), split event
- * channels, multiple queues, XDP, the control ring: every frame fits one
- * page-sized buffer (MTU 1500 at most).
+ * completions.  Negotiated: request-rx-copy (required), feature-rx-notify,
+ * checksum offload in both directions (IPv4; IPv6 too when the backend
+ * offers feature-ipv6-csum-offload).  Not offered: scatter-gather, GSO,
+ * split event channels, multiple queues, XDP, the control ring: every frame
+ * fits one page-sized buffer (MTU 1500 at most).
  *
  * The xenbus state machine is xen-netfront's: connect when the backend
  * waits (InitWait), close when it closes; in addition a frontend that the
@@ -70,6 +70,8 @@ struct xsv_info {
 	char *irq_name;
 	struct timer_list refill_timer;
 	enum xsn_grant_mode mode;
+	/* The backend takes and sends IPv6 frames with a blank checksum. */
+	bool ipv6_csum;
 	/* Counters of earlier connections, folded in at disconnect. */
 	struct rtnl_link_stats64 base;
 	atomic64_t rx_dropped;
@@ -139,6 +141,8 @@ static void xsv_deliver(void *arg, const void *data, unsigned int len, unsigned 
 	}
 	skb_put_data(skb, data, len);
 	skb->protocol = eth_type_trans(skb, info->dev);
+	/* skb_checksum_setup() finds the IP header through it. */
+	skb_reset_network_header(skb);
 	if (flags & XEN_NETRXF_csum_blank) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		if (skb_checksum_setup(skb, false)) {
@@ -213,16 +217,22 @@ static irqreturn_t xsv_interrupt(int irq, void *dev_id)
 static netdev_tx_t xsv_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct xsv_info *info = netdev_priv(dev);
+	unsigned int flags = 0;
 	int err = -ENOTCONN;
 
-	/* Neither checksum offload nor scatter-gather is offered. */
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		goto drop;
+	/*
+	 * A partial checksum (TCP or UDP, NETIF_F_IP_CSUM/IPV6_CSUM) is the
+	 * backend's to fill in, as with xen-netfront; no scatter-gather.
+	 */
+	if (skb->ip_summed == CHECKSUM_PARTIAL)
+		flags = XSN_TXF_CSUM_BLANK | XSN_TXF_DATA_VALIDATED;
+	else if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+		flags = XSN_TXF_DATA_VALIDATED;
 	if (skb_linearize(skb))
 		goto drop;
 	spin_lock(&info->tx_lock);
 	if (info->tx) {
-		err = xsn_tx_send(info->tx, skb->data, skb->len, 0);
+		err = xsn_tx_send(info->tx, skb->data, skb->len, flags);
 		if (!xsn_tx_space(info->tx))
 			netif_stop_queue(dev);
 		if (!netdev_xmit_more() || netif_queue_stopped(dev))
@@ -290,7 +300,17 @@ static void xsv_get_stats64(struct net_device *dev, struct rtnl_link_stats64 *to
 	tot->tx_dropped += atomic64_read(&info->tx_dropped);
 }
 
+static netdev_features_t xsv_fix_features(struct net_device *dev, netdev_features_t features)
+{
+	struct xsv_info *info = netdev_priv(dev);
+
+	if (!info->ipv6_csum)
+		features &= ~NETIF_F_IPV6_CSUM;
+	return features;
+}
+
 static const struct net_device_ops xsv_netdev_ops = {
+	.ndo_fix_features = xsv_fix_features,
 	.ndo_open = xsv_open,
 	.ndo_stop = xsv_close,
 	.ndo_start_xmit = xsv_start_xmit,
@@ -539,11 +559,11 @@ again:
 	}
 	if (!err) {
 		what = "feature-no-csum-offload";
-		err = xenbus_write(xbt, xdev->nodename, what, "1");
+		err = xenbus_write(xbt, xdev->nodename, what, "0");
 	}
 	if (!err) {
 		what = "feature-ipv6-csum-offload";
-		err = xenbus_write(xbt, xdev->nodename, what, "0");
+		err = xenbus_write(xbt, xdev->nodename, what, "1");
 	}
 	if (err) {
 		xenbus_transaction_end(xbt, 1);
@@ -577,6 +597,8 @@ static int xsv_connect(struct xsv_info *info)
 	}
 	rtnl_lock();
 	err = xsv_read_mac(info);
+	info->ipv6_csum = xenbus_read_unsigned(xdev->otherend, "feature-ipv6-csum-offload", 0);
+	netdev_update_features(info->dev);
 	rtnl_unlock();
 	if (err) {
 		xenbus_dev_fatal(xdev, err, "reading %s/mac", xdev->nodename);
@@ -783,6 +805,8 @@ static int xsv_probe(struct xenbus_device *xdev, const struct xenbus_device_id *
 	}
 	dev->netdev_ops = &xsv_netdev_ops;
 	dev->max_mtu = ETH_DATA_LEN;
+	dev->hw_features = NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | NETIF_F_RXCSUM;
+	dev->features = dev->hw_features;
 	SET_NETDEV_DEV(dev, &xdev->dev);
 	netif_napi_add(dev, &info->napi, xsv_poll);
 	err = xsv_read_mac(info);
