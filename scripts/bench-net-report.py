@@ -124,7 +124,7 @@ def main():
         rounds = max((runs[(fe, d)]["rounds"] for d, _ in DIRS if (fe, d) in runs), default=0)
         print(f"# {fname}: {rounds} round(s), {n} packets on the interface")
     for rep in reports:
-        print(f"# xen_slab_vif at unbind: {rep}")
+        print(f"# at unbind: {rep}")
     return 0
 
 

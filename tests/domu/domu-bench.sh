@@ -78,13 +78,21 @@ measure() {
 }
 # use_stock / use_vif MODE: bind the device to one frontend; sets $ifc.
 current=''
+backend=$(xenstore read device/vif/0/backend)
 release() {
 	case $current in
 	stock) echo vif-0 >/sys/bus/xen/drivers/vif/unbind ;;
 	vif-*) echo vif-0 >/sys/bus/xen/drivers/xen_slab_vif/unbind
-		vif_report vif-0 | sed 's/^.*: disconnected/XSC-BENCHNET: report /' ;;
+		vif_report vif-0 | sed "s/^.*: disconnected/XSC-BENCHNET: report $current/" ;;
 	esac
 	current=''
+	# Each frontend starts from a backend that finished closing.
+	wait_for 30 '[ "$(xenstore read $backend/state)" = 6 ]' ||
+		echo "XSC-BENCHNET: backend state $(xenstore read $backend/state) after unbind"
+}
+connected() {
+	wait_for 60 '[ "$(xenstore read device/vif/0/state)" = 4 ] && [ "$(xenstore read $backend/state)" = 4 ]' ||
+		echo "XSC-BENCHNET: not connected: frontend state $(xenstore read device/vif/0/state), backend $(xenstore read $backend/state)"
 }
 up_if() {
 	ip addr add 10.9.0.2/24 dev "$1" 2>/dev/null
@@ -95,8 +103,8 @@ up_if() {
 use_stock() {
 	release
 	echo vif-0 >/sys/bus/xen/drivers/vif/bind
-	wait_for 60 '[ -n "$(ls /sys/bus/xen/drivers/vif/vif-0/net/ 2>/dev/null)" ]' &&
-		wait_for 60 '[ "$(xenstore read device/vif/0/state)" = 4 ]'
+	wait_for 60 '[ -n "$(ls /sys/bus/xen/drivers/vif/vif-0/net/ 2>/dev/null)" ]'
+	connected
 	ifc=$(ls /sys/bus/xen/drivers/vif/vif-0/net/)
 	current=stock
 	up_if "$ifc"
@@ -105,7 +113,8 @@ use_vif() {
 	release
 	echo "$1" >/sys/module/xen_slab_vif/parameters/persistent_grants
 	echo vif-0 >/sys/bus/xen/drivers/xen_slab_vif/bind
-	wait_for 60 '[ -n "$(vif_devices)" ]' && wait_for 60 '[ "$(xenstore read device/vif/0/state)" = 4 ]'
+	wait_for 60 '[ -n "$(vif_devices)" ]'
+	connected
 	set -- $(vif_devices)
 	ifc=$2
 	current=vif-$1
@@ -117,7 +126,7 @@ insmod /domu/xen_slab_netfront.ko
 insmod /domu/xen_slab_vif.ko
 # Both drivers are registered; the device starts on the stock one.
 current=stock
-wait_for 60 '[ "$(xenstore read device/vif/0/state)" = 4 ]'
+connected
 r=1
 while [ $r -le "$rounds" ]; do
 	use_stock

@@ -79,6 +79,7 @@ struct xsv_info {
 	atomic64_t irqs;
 	atomic64_t spurious;
 	unsigned int connects;
+	bool poked;		/* Initialising said again once (backend_changed) */
 	struct dentry *debugfs;
 };
 
@@ -201,10 +202,13 @@ static void xsv_refill_timeout(struct timer_list *t)
 static irqreturn_t xsv_interrupt(int irq, void *dev_id)
 {
 	struct xsv_info *info = dev_id;
+	struct xsn_rx *rx = READ_ONCE(info->rx);
+	struct xsn_tx *tx = READ_ONCE(info->tx);
 	unsigned int eoi = XEN_EOI_FLAG_SPURIOUS;
 
 	atomic64_inc(&info->irqs);
-	if (xsn_rx_has_work(info->rx) || xsn_tx_has_work(info->tx)) {
+	/* Bound before the queues are published (connect) and unbound before they go. */
+	if (rx && tx && (xsn_rx_has_work(rx) || xsn_tx_has_work(tx))) {
 		napi_schedule(&info->napi);
 		eoi = 0;
 	} else {
@@ -620,7 +624,7 @@ static int xsv_connect(struct xsv_info *info)
 	targs.ops_ctx = info;
 	err = xsn_tx_create(name, &targs, &tx);
 	if (err)
-		goto fail_queues;
+		goto fail_create;
 	rargs.mode = info->mode;
 	rargs.sring = info->rx_sring;
 	rargs.ops = &xsv_rx_ops;
@@ -629,32 +633,32 @@ static int xsv_connect(struct xsv_info *info)
 	rargs.deliver_arg = info;
 	err = xsn_rx_create(name, &rargs, &rx);
 	if (err)
-		goto fail_queues;
+		goto fail_create;
 	/* A deferred grant end pins one page: the buffers must be order-0 slabs. */
 	xsn_rx_get_stats(rx, &rs);
 	xsn_tx_get_stats(tx, &ts);
 	if (WARN_ON_ONCE(rs.buffers.slab_order || ts.buffers.slab_order)) {
 		err = -EINVAL;
-		goto fail_queues;
+		goto fail_create;
 	}
-	spin_lock_bh(&info->stats_lock);
-	spin_lock(&info->tx_lock);
-	info->rx = rx;
-	info->tx = tx;
-	spin_unlock(&info->tx_lock);
-	spin_unlock_bh(&info->stats_lock);
-
+	/* The irq first: the queues notify through it as soon as a poll sees them. */
 	err = xenbus_alloc_evtchn(xdev, &info->port);
 	if (err)
-		goto fail;
+		goto fail_unpublished;
 	err = bind_evtchn_to_irqhandler_lateeoi(info->port, xsv_interrupt, 0, info->irq_name,
 						info);
 	if (err < 0) {
 		xenbus_free_evtchn(xdev, info->port);
 		xenbus_dev_fatal(xdev, err, "binding the event channel");
-		goto fail;
+		goto fail_unpublished;
 	}
 	info->irq = err;
+	spin_lock_bh(&info->stats_lock);
+	spin_lock(&info->tx_lock);
+	WRITE_ONCE(info->rx, rx);
+	WRITE_ONCE(info->tx, tx);
+	spin_unlock(&info->tx_lock);
+	spin_unlock_bh(&info->stats_lock);
 	err = xsv_publish(info);
 	if (err)
 		goto fail;
@@ -675,8 +679,13 @@ static int xsv_connect(struct xsv_info *info)
 		 info->tx_ref);
 	return 0;
 
-fail_queues:
+fail_create:
 	xenbus_dev_fatal(xdev, err, "creating the queues");
+fail_unpublished:
+	if (info->irq >= 0) {
+		unbind_from_irqhandler(info->irq, info);
+		info->irq = -1;
+	}
 	xsn_rx_destroy(rx, NULL);
 	xsn_tx_destroy(tx, NULL);
 fail:
@@ -717,6 +726,16 @@ static void xsv_backend_changed(struct xenbus_device *xdev, enum xenbus_state ba
 		break;
 
 	case XenbusStateClosed:
+		if (xdev->state == XenbusStateInitialising && !info->poked) {
+			/*
+			 * A device bound again while its backend was still
+			 * closing: xen-netback answers Initialising with
+			 * InitWait only once it is Closed, so say it again.
+			 */
+			info->poked = true;
+			xenbus_printf(XBT_NIL, xdev->nodename, "state", "%d", XenbusStateInitialising);
+			break;
+		}
 		if (xdev->state == XenbusStateClosed) {
 			/* The backend let go of the rings: free them now. */
 			xsv_disconnect(info);
