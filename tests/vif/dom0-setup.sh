@@ -8,6 +8,12 @@ while read -r m; do
 done </xen/modules/order
 mount -t xenfs xenfs /proc/xen
 /usr/lib/xen-4.17/bin/xenstored --pid-file /run/xenstored.pid
+# Without a xenstored a client waits for ever on the kernel's xenbus device.
 n=0
-until xenstore-exists /local 2>/dev/null || [ $n -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
-echo "XSC-VIF: xenstored ready at $(cut -d' ' -f1 /proc/uptime) s"
+until timeout 5 xenstore-exists /local 2>/dev/null || [ $n -ge 20 ]; do sleep 0.5; n=$((n + 1)); done
+if timeout 5 xenstore-exists /local 2>/dev/null; then
+	: >/run/xenstored.ok
+	echo "XSC-VIF: xenstored ready at $(cut -d' ' -f1 /proc/uptime) s"
+else
+	echo "XSC-VIF: xenstored did not start"
+fi

@@ -71,6 +71,7 @@ fetch() {
 	[ "$got" = "$sum" ]
 }
 stat_of() { ns "$1" cat "/sys/class/net/$2/statistics/$3"; }
+t xenstored-runs '[ -f /run/xenstored.ok ]' || exit 1
 mkdir -p /www
 dd if=/dev/urandom of=/www/data bs=1M count="$mb" 2>/dev/null
 sum=$(md5sum /www/data | cut -d' ' -f1)
