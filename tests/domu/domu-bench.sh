@@ -110,14 +110,15 @@ use_stock() {
 	up_if "$ifc"
 }
 use_vif() {
+	local grants=$1
 	release
-	echo "$1" >/sys/module/xen_slab_vif/parameters/persistent_grants
+	echo "$grants" >/sys/module/xen_slab_vif/parameters/persistent_grants
 	echo vif-0 >/sys/bus/xen/drivers/xen_slab_vif/bind
 	wait_for 60 '[ -n "$(vif_devices)" ]'
 	connected
 	set -- $(vif_devices)
 	ifc=$2
-	current=vif-$1
+	current=vif-$grants
 	up_if "$ifc"
 }
 
