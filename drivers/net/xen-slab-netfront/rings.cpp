@@ -23,11 +23,11 @@ constexpr u32 kBatch = 64;		// buffers taken from the cache per bulk get
 constexpr u32 kTableSize = 2048;	// persistent grant table slots (power of 2)
 constexpr u32 kTableMax = kTableSize * 3 / 4;
 
-// The bookkeeping of one posted request.
+// The bookkeeping of one posted request: an empty rx buffer, or a tx frame.
 struct Request {
 	void *buf;
 	u32 gref;
-	u16 id;
+	u32 len;	// tx: the frame's length
 };
 
 // Persistent grants: buffer page -> grant reference, filled by the buffer
@@ -237,48 +237,6 @@ static int create_error(xen_slab_cache *cache)
 	return 0;
 }
 
-class Rx {
-public:
-	int init(const char *name, const xsn_rx_args *args);
-	void destroy(xsn_rx_stats *final);
-	void refill();
-	int poll(int budget);
-	bool rearm();
-	bool has_work() const;
-	bool starved() const;
-	void get_stats(xsn_rx_stats *s) const;
-	void trim();
-
-	xsn_broken broken() const
-	{
-		return static_cast<xsn_broken>(read_once(broken_));
-	}
-
-private:
-	static int buffer_ctor(void *arg, void *object);
-	static void buffer_dtor(void *arg, void *object);
-	void mark_broken(xsn_broken why);
-	void recycle(Request *req);
-	u32 fill(u32 want);
-
-	xsn_rx_args args_;
-	xsn_ring *ring_;
-	u32 ring_size_;
-	u32 threshold_;
-	xen_slab_cache *buffers_;
-	xen_slab_cache *reqs_;
-	Request *slots_[kMaxRing];	// by request id; null: id free
-	u16 free_ids_[kMaxRing];
-	u32 nr_free_ids_;
-	Request *quarantine_[kMaxRing];	// buffers whose grant the backend kept
-	u32 nr_quarantine_;
-	Grants grants_;
-	u32 broken_;
-
-	// Written by the poll context only (bump()), read by anyone.
-	u64 packets_, bytes_, requests_, refills_, notifies_, polls_, shortfalls_;
-};
-
 static void copy_name(char *dst, const char *prefix, const char *suffix)
 {
 	unsigned n = 0;
@@ -290,41 +248,79 @@ static void copy_name(char *dst, const char *prefix, const char *suffix)
 	dst[n] = '\0';
 }
 
-int Rx::init(const char *name, const xsn_rx_args *args)
+// What the rx and tx queues share: a cache of page-sized buffers whose
+// grants Grants keeps, a cache of request bookkeeping, the ids of the
+// requests on the ring, the buffers whose grant the backend kept, and the
+// broken mark.
+class Queue {
+public:
+	xsn_broken broken() const
+	{
+		return static_cast<xsn_broken>(read_once(broken_));
+	}
+
+protected:
+	// With ring_size_ set: the ids, the grants and both caches, named
+	// @name followed by @buffers and @requests.
+	int init_queue(const char *name, const char *buffers, const char *requests,
+		       xsn_grant_mode mode, const xsn_transport_ops *ops, void *ctx,
+		       u32 reservation);
+	void mark_broken(xsn_broken why);
+	void recycle(Request *req);
+	// Gives @req a free id (nr_free_ids_ > 0) and returns it.
+	u16 post(Request *req);
+	// The request a response's id names, its id free again; null when no
+	// request with that id is outstanding.
+	Request *complete(u16 id);
+	// Per-request mode: ends @req's grant once its response came.  False
+	// when the backend still uses it: @req stays out of the caches and
+	// the queue is broken.
+	bool end_request_grant(Request *req);
+	// Teardown: every request still posted or kept goes back (per-request
+	// grants ended), @buffers and @requests (if not null) receive the
+	// caches' statistics, then the caches go (their destructor ends the
+	// kept grants).
+	void release(xen_slab_cache_stats *buffers, xen_slab_cache_stats *requests);
+	void cache_stats(xen_slab_cache_stats *buffers, xen_slab_cache_stats *requests) const;
+
+	u32 ring_size_;
+	u32 nr_free_ids_;
+	Grants grants_;
+	xen_slab_cache *buffers_;
+	xen_slab_cache *reqs_;
+
+private:
+	static int buffer_ctor(void *arg, void *object);
+	static void buffer_dtor(void *arg, void *object);
+
+	Request *slots_[kMaxRing];	// by request id; null: id free
+	u16 free_ids_[kMaxRing];
+	Request *quarantine_[kMaxRing];	// buffers whose grant the backend kept
+	u32 nr_quarantine_;
+	u32 broken_;
+};
+
+int Queue::init_queue(const char *name, const char *buffers, const char *requests,
+		      xsn_grant_mode mode, const xsn_transport_ops *ops, void *ctx,
+		      u32 reservation)
 {
 	char cache_name[XEN_SLAB_CACHE_NAME_LEN];
 
-	args_ = *args;
-	if (!args_.sring || !args_.ops || !args_.ops->grant || !args_.ops->end_grant ||
-	    !args_.ops->notify || !args_.deliver ||
-	    (args_.mode != XSN_GRANT_PER_REQUEST && args_.mode != XSN_GRANT_PERSISTENT))
-		return -XSN_EINVAL;
-	ring_ = xsn_ring_attach(args_.sring, args_.start);
-	if (!ring_)
-		return -XSN_ENOMEM;
-	ring_size_ = xsn_ring_size(ring_);
-	if (ring_size_ == 0 || ring_size_ > kMaxRing) {
-		// destroy() walks slots_[0 .. ring_size_).
-		ring_size_ = 0;
-		return -XSN_EINVAL;
-	}
-	threshold_ = args_.refill_threshold ? min(args_.refill_threshold, ring_size_) : ring_size_ / 4;
 	for (u32 i = 0; i < ring_size_; i++)
 		free_ids_[i] = static_cast<u16>(ring_size_ - 1 - i);
 	nr_free_ids_ = ring_size_;
-
-	int err = grants_.init(args_.mode, args_.ops, args_.ops_ctx);
+	int err = grants_.init(mode, ops, ctx);
 	if (err)
 		return err;
 
 	xen_slab_cache_args b = {};
 	b.size = XSN_PAGE_SIZE;
 	b.align = XSN_PAGE_SIZE;
-	b.reservation = args_.reservation ? args_.reservation : ring_size_;
+	b.reservation = reservation ? reservation : ring_size_;
 	b.ctor = buffer_ctor;
 	b.dtor = buffer_dtor;
 	b.arg = this;
-	copy_name(cache_name, name, "-rx-buffers");
+	copy_name(cache_name, name, buffers);
 	buffers_ = xen_slab_cache_create(cache_name, &b);
 	err = create_error(buffers_);
 	if (err) {
@@ -336,7 +332,7 @@ int Rx::init(const char *name, const xsn_rx_args *args)
 	r.size = sizeof(Request);
 	r.align = alignof(Request);
 	r.reservation = ring_size_;
-	copy_name(cache_name, name, "-rx-requests");
+	copy_name(cache_name, name, requests);
 	reqs_ = xen_slab_cache_create(cache_name, &r);
 	err = create_error(reqs_);
 	if (err) {
@@ -346,26 +342,129 @@ int Rx::init(const char *name, const xsn_rx_args *args)
 	return 0;
 }
 
-int Rx::buffer_ctor(void *arg, void *object)
+int Queue::buffer_ctor(void *arg, void *object)
 {
-	return static_cast<Rx *>(arg)->grants_.construct(object);
+	return static_cast<Queue *>(arg)->grants_.construct(object);
 }
 
-void Rx::buffer_dtor(void *arg, void *object)
+void Queue::buffer_dtor(void *arg, void *object)
 {
-	static_cast<Rx *>(arg)->grants_.destruct(object);
+	static_cast<Queue *>(arg)->grants_.destruct(object);
 }
 
-void Rx::mark_broken(xsn_broken why)
+void Queue::mark_broken(xsn_broken why)
 {
 	if (!read_once(broken_))
 		write_once(broken_, static_cast<u32>(why));
 }
 
-void Rx::recycle(Request *req)
+void Queue::recycle(Request *req)
 {
 	xen_slab_cache_put(buffers_, req->buf, false);
 	xen_slab_cache_put(reqs_, req, false);
+}
+
+u16 Queue::post(Request *req)
+{
+	const u16 id = free_ids_[--nr_free_ids_];
+
+	slots_[id] = req;
+	return id;
+}
+
+Request *Queue::complete(u16 id)
+{
+	if (id >= ring_size_ || !slots_[id])
+		return nullptr;
+	Request *req = slots_[id];
+
+	slots_[id] = nullptr;
+	free_ids_[nr_free_ids_++] = id;
+	return req;
+}
+
+bool Queue::end_request_grant(Request *req)
+{
+	if (grants_.kept() || !grants_.end(req->gref, req->buf))
+		return true;
+	quarantine_[nr_quarantine_++] = req;
+	mark_broken(XSN_BROKEN_GRANT_BUSY);
+	return false;
+}
+
+void Queue::cache_stats(xen_slab_cache_stats *buffers, xen_slab_cache_stats *requests) const
+{
+	if (buffers_)
+		xen_slab_cache_get_stats(buffers_, buffers);
+	if (reqs_)
+		xen_slab_cache_get_stats(reqs_, requests);
+}
+
+void Queue::release(xen_slab_cache_stats *buffers, xen_slab_cache_stats *requests)
+{
+	for (u32 id = 0; id < ring_size_; id++) {
+		Request *req = slots_[id];
+
+		if (!req)
+			continue;
+		slots_[id] = nullptr;
+		if (!grants_.kept())
+			grants_.end(req->gref, req->buf);
+		recycle(req);
+	}
+	for (u32 i = 0; i < nr_quarantine_; i++)
+		recycle(quarantine_[i]);
+	nr_quarantine_ = 0;
+	if (buffers)
+		cache_stats(buffers, requests);
+	xen_slab_cache_destroy(buffers_);
+	xen_slab_cache_destroy(reqs_);
+	buffers_ = reqs_ = nullptr;
+}
+
+class Rx : public Queue {
+public:
+	int init(const char *name, const xsn_rx_args *args);
+	void destroy(xsn_rx_stats *final);
+	void refill();
+	int poll(int budget);
+	bool rearm();
+	bool has_work() const;
+	bool starved() const;
+	void get_stats(xsn_rx_stats *s) const;
+	void trim();
+
+private:
+	u32 fill(u32 want);
+
+	xsn_rx_args args_;
+	xsn_ring *ring_;
+	u32 threshold_;
+
+	// Written by the poll context only (bump()), read by anyone.
+	u64 packets_, bytes_, requests_, refills_, notifies_, polls_, shortfalls_;
+};
+
+
+int Rx::init(const char *name, const xsn_rx_args *args)
+{
+	args_ = *args;
+	if (!args_.sring || !args_.ops || !args_.ops->grant || !args_.ops->end_grant ||
+	    !args_.ops->notify || !args_.deliver ||
+	    (args_.mode != XSN_GRANT_PER_REQUEST && args_.mode != XSN_GRANT_PERSISTENT))
+		return -XSN_EINVAL;
+	ring_ = xsn_ring_attach(args_.sring, args_.start);
+	if (!ring_)
+		return -XSN_ENOMEM;
+	ring_size_ = xsn_ring_size(ring_);
+	if (ring_size_ == 0 || ring_size_ > kMaxRing) {
+		// release() walks slots_[0 .. ring_size_).
+		ring_size_ = 0;
+		return -XSN_EINVAL;
+	}
+	threshold_ = args_.refill_threshold ? min(args_.refill_threshold, ring_size_) : ring_size_ / 4;
+	return init_queue(name, "-rx-buffers", "-rx-requests", args_.mode, args_.ops,
+			  args_.ops_ctx, args_.reservation);
 }
 
 // Posts up to @want requests; returns how many.
@@ -390,9 +489,8 @@ u32 Rx::fill(u32 want)
 			break;
 		req->buf = bufs[i];
 		req->gref = ref;
-		req->id = free_ids_[--nr_free_ids_];
-		slots_[req->id] = req;
-		xsn_ring_post_request(ring_, req->id, ref);
+		req->len = 0;
+		xsn_ring_post_request(ring_, post(req), ref);
 		// Per post, right after its grant: grants and requests move together.
 		bump(requests_, 1ULL);
 	}
@@ -457,23 +555,18 @@ int Rx::poll(int budget)
 
 		xsn_ring_copy_response(ring_, cons, &rsp);
 		cons++;
-		if (rsp.id >= ring_size_ || !slots_[rsp.id]) {
+		Request *req = complete(rsp.id);
+
+		if (!req) {
 			mark_broken(XSN_BROKEN_ID);
 			break;
 		}
-		Request *req = slots_[rsp.id];
-
-		slots_[rsp.id] = nullptr;
-		free_ids_[nr_free_ids_++] = rsp.id;
 		done++;
 
 		// Per-request mode ends the grant before the data is read: from
 		// here on the backend cannot change it.
-		if (!grants_.kept() && grants_.end(req->gref, req->buf)) {
-			quarantine_[nr_quarantine_++] = req;
-			mark_broken(XSN_BROKEN_GRANT_BUSY);
+		if (!end_request_grant(req))
 			break;
-		}
 		if (rsp.status <= 0) {
 			recycle(req);
 			mark_broken(XSN_BROKEN_STATUS);
@@ -542,11 +635,8 @@ void Rx::get_stats(xsn_rx_stats *s) const
 	s->polls = read_once(polls_);
 	s->outstanding = xsn_ring_req_prod_pvt(ring_) - xsn_ring_rsp_cons(ring_);
 	s->buffer_shortfalls = read_once(shortfalls_);
-	s->broken = read_once(broken_);
-	if (buffers_)
-		xen_slab_cache_get_stats(buffers_, &s->buffers);
-	if (reqs_)
-		xen_slab_cache_get_stats(reqs_, &s->reqs);
+	s->broken = broken();
+	cache_stats(&s->buffers, &s->reqs);
 }
 
 // Every buffer still posted or quarantined goes back to its cache (its grant
@@ -554,30 +644,14 @@ void Rx::get_stats(xsn_rx_stats *s) const
 // destructor ends the persistent grants.
 void Rx::destroy(xsn_rx_stats *final)
 {
-	xsn_rx_stats before_caches;
+	xen_slab_cache_stats buffers = {}, reqs = {};
+	const bool report = final && ring_;
 
-	for (u32 id = 0; id < ring_size_; id++) {
-		Request *req = slots_[id];
-
-		if (!req)
-			continue;
-		slots_[id] = nullptr;
-		if (!grants_.kept())
-			grants_.end(req->gref, req->buf);
-		recycle(req);
-	}
-	for (u32 i = 0; i < nr_quarantine_; i++)
-		recycle(quarantine_[i]);
-	nr_quarantine_ = 0;
-	if (final && ring_)
-		get_stats(&before_caches);
-	xen_slab_cache_destroy(buffers_);
-	xen_slab_cache_destroy(reqs_);
-	buffers_ = reqs_ = nullptr;
-	if (final && ring_) {
+	release(report ? &buffers : nullptr, &reqs);
+	if (report) {
 		get_stats(final);
-		final->buffers = before_caches.buffers;
-		final->reqs = before_caches.reqs;
+		final->buffers = buffers;
+		final->reqs = reqs;
 	}
 	if (ring_)
 		xsn_ring_detach(ring_);
@@ -588,14 +662,7 @@ void Rx::destroy(xsn_rx_stats *final)
 
 constexpr u32 kTxFlags = XSN_TXF_CSUM_BLANK | XSN_TXF_DATA_VALIDATED;
 
-// The bookkeeping of one packet on the tx ring.
-struct TxRequest {
-	void *buf;
-	u32 gref;
-	u32 len;
-};
-
-class Tx {
+class Tx : public Queue {
 public:
 	int init(const char *name, const xsn_tx_args *args);
 	void destroy(xsn_tx_stats *final);
@@ -607,29 +674,9 @@ public:
 	u32 space() const;
 	void get_stats(xsn_tx_stats *s) const;
 
-	xsn_broken broken() const
-	{
-		return static_cast<xsn_broken>(read_once(broken_));
-	}
-
 private:
-	static int buffer_ctor(void *arg, void *object);
-	static void buffer_dtor(void *arg, void *object);
-	void mark_broken(xsn_broken why);
-	void recycle(TxRequest *req);
-
 	xsn_tx_args args_;
 	xsn_txring *ring_;
-	u32 ring_size_;
-	xen_slab_cache *buffers_;
-	xen_slab_cache *reqs_;
-	TxRequest *slots_[kMaxRing];	// by request id; null: id free
-	u16 free_ids_[kMaxRing];
-	u32 nr_free_ids_;
-	TxRequest *quarantine_[kMaxRing];	// buffers whose grant the backend kept
-	u32 nr_quarantine_;
-	Grants grants_;
-	u32 broken_;
 
 	// Written under the caller's lock (bump()), read by anyone.
 	u64 packets_, bytes_, errors_, dropped_, requests_, notifies_, polls_, full_, shortfalls_;
@@ -637,8 +684,6 @@ private:
 
 int Tx::init(const char *name, const xsn_tx_args *args)
 {
-	char cache_name[XEN_SLAB_CACHE_NAME_LEN];
-
 	args_ = *args;
 	if (!args_.sring || !args_.ops || !args_.ops->grant || !args_.ops->end_grant ||
 	    !args_.ops->notify ||
@@ -652,62 +697,8 @@ int Tx::init(const char *name, const xsn_tx_args *args)
 		ring_size_ = 0;
 		return -XSN_EINVAL;
 	}
-	for (u32 i = 0; i < ring_size_; i++)
-		free_ids_[i] = static_cast<u16>(ring_size_ - 1 - i);
-	nr_free_ids_ = ring_size_;
-	int err = grants_.init(args_.mode, args_.ops, args_.ops_ctx);
-	if (err)
-		return err;
-
-	xen_slab_cache_args b = {};
-	b.size = XSN_PAGE_SIZE;
-	b.align = XSN_PAGE_SIZE;
-	b.reservation = args_.reservation ? args_.reservation : ring_size_;
-	b.ctor = buffer_ctor;
-	b.dtor = buffer_dtor;
-	b.arg = this;
-	copy_name(cache_name, name, "-tx-buffers");
-	buffers_ = xen_slab_cache_create(cache_name, &b);
-	err = create_error(buffers_);
-	if (err) {
-		buffers_ = nullptr;
-		return err;
-	}
-
-	xen_slab_cache_args r = {};
-	r.size = sizeof(TxRequest);
-	r.align = alignof(TxRequest);
-	r.reservation = ring_size_;
-	copy_name(cache_name, name, "-tx-requests");
-	reqs_ = xen_slab_cache_create(cache_name, &r);
-	err = create_error(reqs_);
-	if (err) {
-		reqs_ = nullptr;
-		return err;
-	}
-	return 0;
-}
-
-int Tx::buffer_ctor(void *arg, void *object)
-{
-	return static_cast<Tx *>(arg)->grants_.construct(object);
-}
-
-void Tx::buffer_dtor(void *arg, void *object)
-{
-	static_cast<Tx *>(arg)->grants_.destruct(object);
-}
-
-void Tx::mark_broken(xsn_broken why)
-{
-	if (!read_once(broken_))
-		write_once(broken_, static_cast<u32>(why));
-}
-
-void Tx::recycle(TxRequest *req)
-{
-	xen_slab_cache_put(buffers_, req->buf, false);
-	xen_slab_cache_put(reqs_, req, false);
+	return init_queue(name, "-tx-buffers", "-tx-requests", args_.mode, args_.ops,
+			  args_.ops_ctx, args_.reservation);
 }
 
 u32 Tx::space() const
@@ -731,7 +722,7 @@ int Tx::send(const void *data, u32 len, u32 flags)
 		return -XSN_ENOSPC;
 	}
 	void *buf = xen_slab_cache_get(buffers_, false);
-	TxRequest *req = static_cast<TxRequest *>(xen_slab_cache_get(reqs_, false));
+	Request *req = static_cast<Request *>(xen_slab_cache_get(reqs_, false));
 	u32 ref;
 
 	if (!buf || !req || !grants_.take(buf, &ref)) {
@@ -746,10 +737,8 @@ int Tx::send(const void *data, u32 len, u32 flags)
 	req->buf = buf;
 	req->gref = ref;
 	req->len = len;
-	const u16 id = free_ids_[--nr_free_ids_];
-
-	slots_[id] = req;
-	xsn_txring_post_request(ring_, id, ref, static_cast<u16>(flags), static_cast<u16>(len));
+	xsn_txring_post_request(ring_, post(req), ref, static_cast<u16>(flags),
+				static_cast<u16>(len));
 	bump(requests_, 1ULL);
 	return 0;
 }
@@ -784,21 +773,16 @@ int Tx::poll(int budget)
 
 		xsn_txring_copy_response(ring_, cons, &rsp);
 		cons++;
-		if (rsp.id >= ring_size_ || !slots_[rsp.id]) {
+		Request *req = complete(rsp.id);
+
+		if (!req) {
 			mark_broken(XSN_BROKEN_ID);
 			break;
 		}
-		TxRequest *req = slots_[rsp.id];
-
-		slots_[rsp.id] = nullptr;
-		free_ids_[nr_free_ids_++] = rsp.id;
 		done++;
 		// The backend has answered, so it must have let go of the page.
-		if (!grants_.kept() && grants_.end(req->gref, req->buf)) {
-			quarantine_[nr_quarantine_++] = req;
-			mark_broken(XSN_BROKEN_GRANT_BUSY);
+		if (!end_request_grant(req))
 			break;
-		}
 		if (rsp.status == XSN_RSP_OKAY) {
 			bump(packets_, 1ULL);
 			bump(bytes_, static_cast<u64>(req->len));
@@ -844,39 +828,20 @@ void Tx::get_stats(xsn_tx_stats *s) const
 	s->outstanding = xsn_txring_req_prod_pvt(ring_) - xsn_txring_rsp_cons(ring_);
 	s->ring_full = read_once(full_);
 	s->buffer_shortfalls = read_once(shortfalls_);
-	s->broken = read_once(broken_);
-	if (buffers_)
-		xen_slab_cache_get_stats(buffers_, &s->buffers);
-	if (reqs_)
-		xen_slab_cache_get_stats(reqs_, &s->reqs);
+	s->broken = broken();
+	cache_stats(&s->buffers, &s->reqs);
 }
 
 void Tx::destroy(xsn_tx_stats *final)
 {
-	xsn_tx_stats before_caches;
+	xen_slab_cache_stats buffers = {}, reqs = {};
+	const bool report = final && ring_;
 
-	for (u32 id = 0; id < ring_size_; id++) {
-		TxRequest *req = slots_[id];
-
-		if (!req)
-			continue;
-		slots_[id] = nullptr;
-		if (!grants_.kept())
-			grants_.end(req->gref, req->buf);
-		recycle(req);
-	}
-	for (u32 i = 0; i < nr_quarantine_; i++)
-		recycle(quarantine_[i]);
-	nr_quarantine_ = 0;
-	if (final && ring_)
-		get_stats(&before_caches);
-	xen_slab_cache_destroy(buffers_);
-	xen_slab_cache_destroy(reqs_);
-	buffers_ = reqs_ = nullptr;
-	if (final && ring_) {
+	release(report ? &buffers : nullptr, &reqs);
+	if (report) {
 		get_stats(final);
-		final->buffers = before_caches.buffers;
-		final->reqs = before_caches.reqs;
+		final->buffers = buffers;
+		final->reqs = reqs;
 	}
 	if (ring_)
 		xsn_txring_detach(ring_);

@@ -514,11 +514,26 @@ static int xsv_remove_foreign_nodes(struct xsv_info *info, struct xenbus_transac
 	return 0;
 }
 
+/* What the frontend says of itself: what it needs and what it does not do. */
+static const struct {
+	const char *node;
+	const char *value;
+} xsv_features[] = {
+	{ "request-rx-copy", "1" },
+	{ "feature-rx-notify", "1" },
+	{ "feature-sg", "0" },
+	{ "feature-gso-tcpv4", "0" },
+	{ "feature-gso-tcpv6", "0" },
+	{ "feature-no-csum-offload", "0" },
+	{ "feature-ipv6-csum-offload", "1" },
+};
+
 static int xsv_publish(struct xsv_info *info)
 {
 	struct xenbus_device *xdev = info->xdev;
 	struct xenbus_transaction xbt;
 	const char *what;
+	unsigned int i;
 	int err;
 
 again:
@@ -541,33 +556,9 @@ again:
 		what = "event-channel";
 		err = xenbus_printf(xbt, xdev->nodename, what, "%u", info->port);
 	}
-	if (!err) {
-		what = "request-rx-copy";
-		err = xenbus_write(xbt, xdev->nodename, what, "1");
-	}
-	if (!err) {
-		what = "feature-rx-notify";
-		err = xenbus_write(xbt, xdev->nodename, what, "1");
-	}
-	if (!err) {
-		what = "feature-sg";
-		err = xenbus_write(xbt, xdev->nodename, what, "0");
-	}
-	if (!err) {
-		what = "feature-gso-tcpv4";
-		err = xenbus_write(xbt, xdev->nodename, what, "0");
-	}
-	if (!err) {
-		what = "feature-gso-tcpv6";
-		err = xenbus_write(xbt, xdev->nodename, what, "0");
-	}
-	if (!err) {
-		what = "feature-no-csum-offload";
-		err = xenbus_write(xbt, xdev->nodename, what, "0");
-	}
-	if (!err) {
-		what = "feature-ipv6-csum-offload";
-		err = xenbus_write(xbt, xdev->nodename, what, "1");
+	for (i = 0; !err && i < ARRAY_SIZE(xsv_features); i++) {
+		what = xsv_features[i].node;
+		err = xenbus_write(xbt, xdev->nodename, what, xsv_features[i].value);
 	}
 	if (err) {
 		xenbus_transaction_end(xbt, 1);
