@@ -114,6 +114,7 @@ get_7_3() {
 	dir=$cache/pkg/linux-source-7.3_$ver
 	[ ! -f "$dir/.xsc-unpacked" ] || return 0
 	rm -rf "$dir"
+	mkdir -p "$dir"
 	deb=$(fetch linux-source-7.3 "$ver") && dpkg-deb -x "$deb" "$dir" || return 1
 	touch "$dir/.xsc-unpacked"
 }
