@@ -102,6 +102,8 @@ vif_round() {
 	dom0sum=${answer%% *}
 	echo "XSC-DOMU: vif $m domU-to-dom0: $mb MiB in ${answer#* } s, md5 domU $sum dom0 ${dom0sum:-none}"
 	t "vif-$m-${mb}MiB-to-dom0" '[ -n "$dom0sum" ] && [ "$dom0sum" = "$sum" ]'
+	grep '^[rt]x ' "/sys/kernel/debug/xen_slab_vif/$vdev" | cut -d' ' -f1-7 | sed 's/^/XSC-DOMU: vif counters /'
+	t "vif-$m-gso-both-ways" 'vif_gso "$vdev"'
 	ip -s link show "$vif" | sed 's/^/XSC-DOMU: /'
 }
 vif_tests() {

@@ -40,7 +40,20 @@ struct fake {
 	u64 expect_seq;
 	u64 delivered;
 	u64 bad_payloads;
+	/* Packets over several slots (sg_flow): what the last one looked like. */
+	bool sg;
+	u8 *gather;
+	unsigned int last_frags;
+	unsigned int last_gso_type;
+	unsigned int last_gso_size;
+	unsigned int last_flags;
 };
+
+/* Byte @i of multi-slot packet @seq. */
+static u8 sg_byte(u64 seq, unsigned int i)
+{
+	return (u8)(seq * 13 + i * 5 + (i >> 12));
+}
 
 static int fake_grant(void *ctx, void *page, unsigned int *ref)
 {
@@ -120,23 +133,45 @@ static void fake_kick(struct xsn_tb *tb)
 	f->kicks++;
 }
 
-static void fake_deliver(void *arg, const void *data, unsigned int len, unsigned int flags)
+static void fake_deliver(void *arg, const struct xsn_packet *pkt)
 {
 	struct fake *f = arg;
+	unsigned int i, off = 0;
 
-	if (!xsn_tb_verify(data, len, f->expect_seq))
+	if (f->sg) {
+		for (i = 0; i < pkt->nr_frags; i++) {
+			memcpy(f->gather + off, pkt->frags[i].data, pkt->frags[i].len);
+			off += pkt->frags[i].len;
+		}
+		for (i = 0; i < off; i++)
+			if (f->gather[i] != sg_byte(f->expect_seq, i))
+				break;
+		if (off != pkt->len || i != off)
+			f->bad_payloads++;
+		f->last_frags = pkt->nr_frags;
+		f->last_gso_type = pkt->gso_type;
+		f->last_gso_size = pkt->gso_size;
+		f->last_flags = pkt->flags;
+		f->expect_seq++;
+		f->delivered++;
+		return;
+	}
+
+	if (pkt->nr_frags != 1 || pkt->len != pkt->frags[0].len ||
+	    !xsn_tb_verify(pkt->frags[0].data, pkt->len, f->expect_seq))
 		f->bad_payloads++;
 	f->expect_seq++;
 	f->delivered++;
 }
 
-static struct fake *fake_connect(struct kunit *test, enum xsn_grant_mode mode,
-				 unsigned int start, unsigned int threshold)
+static struct fake *fake_connect_sg(struct kunit *test, enum xsn_grant_mode mode,
+				    unsigned int start, unsigned int threshold, bool sg)
 {
 	struct xsn_rx_args args = {
 		.mode = mode,
 		.start = start,
 		.refill_threshold = threshold,
+		.sg = sg,
 		.ops = &fake_ops,
 		.deliver = fake_deliver,
 	};
@@ -160,8 +195,19 @@ static struct fake *fake_connect(struct kunit *test, enum xsn_grant_mode mode,
 	args.sring = f->sring;
 	args.ops_ctx = f;
 	args.deliver_arg = f;
+	if (sg) {
+		f->sg = true;
+		f->gather = kunit_kzalloc(test, XSN_MAX_SLOTS * PAGE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f->gather);
+	}
 	KUNIT_ASSERT_EQ(test, xsn_rx_create("xsn-kunit", &args, &f->rx), 0);
 	return f;
+}
+
+static struct fake *fake_connect(struct kunit *test, enum xsn_grant_mode mode,
+				 unsigned int start, unsigned int threshold)
+{
+	return fake_connect_sg(test, mode, start, threshold, false);
 }
 
 static struct xsn_rx_stats stats(struct fake *f)
@@ -761,6 +807,277 @@ static void xsn_payload_check(struct kunit *test)
 	free_page((unsigned long)page);
 }
 
+/* ---- rx: packets over several slots, GSO ------------------------------ */
+
+/* The shape of multi-slot packet @seq: 1 .. 18 data slots, GSO on most big ones. */
+static unsigned int sg_slots(u64 seq)
+{
+	return 1 + (unsigned int)(seq % XSN_MAX_SLOTS);
+}
+
+static unsigned int sg_len(u64 seq)
+{
+	return (sg_slots(seq) - 1) * PAGE_SIZE + 1 + (unsigned int)((seq * 131) % PAGE_SIZE);
+}
+
+static unsigned int sg_gso(u64 seq)
+{
+	if (sg_slots(seq) == 1 || seq % 3 == 0)
+		return XEN_NETIF_GSO_TYPE_NONE;
+	return seq % 2 ? XEN_NETIF_GSO_TYPE_TCPV4 : XEN_NETIF_GSO_TYPE_TCPV6;
+}
+
+/* The oldest held request, off the held queue. */
+static struct xen_netif_rx_request sg_next_held(struct fake *f)
+{
+	struct xen_netif_rx_request req = f->tb.held[f->tb.held_head];
+
+	KUNIT_ASSERT_GT(f->test, f->tb.held_count, 0u);
+	f->tb.held_head = (f->tb.held_head + 1) % XSN_TB_HELD;
+	f->tb.held_count--;
+	return req;
+}
+
+/* Writes a data slot's response (and its bytes, through the fake grant table). */
+static void sg_put_data(struct fake *f, u64 seq, unsigned int pos, unsigned int len, u16 flags)
+{
+	struct xen_netif_rx_request req = sg_next_held(f);
+	struct xen_netif_rx_response *rsp = RING_GET_RESPONSE(&f->tb.back, f->tb.back.rsp_prod_pvt);
+	u8 *page = req.gref < FAKE_REFS ? f->pages[req.gref] : NULL;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(f->test, page);
+	for (i = 0; i < len; i++)
+		page[i] = sg_byte(seq, pos + i);
+	rsp->id = req.id;
+	rsp->offset = 0;
+	rsp->flags = flags;
+	rsp->status = len;
+	f->tb.back.rsp_prod_pvt++;
+}
+
+/* Writes an extra-info slot over the response at the next index, as netback does. */
+static void sg_put_extra(struct fake *f, u8 type, u8 flags, u16 gso_size, u8 gso_type)
+{
+	struct xen_netif_extra_info *extra =
+		(void *)RING_GET_RESPONSE(&f->tb.back, f->tb.back.rsp_prod_pvt);
+
+	sg_next_held(f);
+	memset(extra, 0, sizeof(*extra));
+	extra->type = type;
+	extra->flags = flags;
+	if (type == XEN_NETIF_EXTRA_TYPE_GSO) {
+		extra->u.gso.size = gso_size;
+		extra->u.gso.type = gso_type;
+	}
+	f->tb.back.rsp_prod_pvt++;
+}
+
+/*
+ * Answers packet @seq as xen-netback does: the first data slot (csum_blank,
+ * more_data, extra_info), the GSO slot, the other data slots; each slot but
+ * the last is full.  @slots and @gso override the shape when not 0.
+ */
+static void sg_put_packet(struct fake *f, u64 seq, unsigned int slots, unsigned int len,
+			  unsigned int gso)
+{
+	unsigned int k, pos = 0;
+
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	KUNIT_ASSERT_GE(f->test, f->tb.held_count, slots + 1);
+	for (k = 0; k < slots; k++) {
+		unsigned int n = min_t(unsigned int, len - pos, PAGE_SIZE);
+		u16 flags = k + 1 < slots ? XEN_NETRXF_more_data : 0;
+
+		if (k == 0)
+			flags |= XEN_NETRXF_csum_blank | XEN_NETRXF_data_validated |
+				 (gso ? XEN_NETRXF_extra_info : 0);
+		sg_put_data(f, seq, pos, n, flags);
+		pos += n;
+		if (k == 0 && gso)
+			sg_put_extra(f, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1448, gso);
+	}
+	RING_PUSH_RESPONSES(&f->tb.back);
+}
+
+/* 200 packets of 1 .. 18 slots, most big ones GSO: every byte arrives, nothing leaks. */
+static void sg_flow(struct kunit *test, enum xsn_grant_mode mode)
+{
+	struct xsn_rx_stats s, final;
+	u64 seq, slots = 0, bytes = 0;
+	struct fake *f;
+
+	KUNIT_ASSERT_EQ(test, set_cpus_allowed_ptr(current, cpumask_of(raw_smp_processor_id())), 0);
+	f = fake_connect_sg(test, mode, 0xffffff00u, 0, true);
+	xsn_rx_refill(f->rx);
+	for (seq = 0; seq < 200; seq++) {
+		unsigned int gso = sg_gso(seq);
+
+		sg_put_packet(f, seq, sg_slots(seq), sg_len(seq), gso);
+		slots += sg_slots(seq) + (gso ? 1 : 0);
+		bytes += sg_len(seq);
+		front_poll(f, 64);
+		KUNIT_ASSERT_EQ(test, f->delivered, seq + 1);
+		KUNIT_EXPECT_EQ(test, f->last_frags, sg_slots(seq));
+		KUNIT_EXPECT_EQ(test, f->last_gso_type, gso);
+		KUNIT_EXPECT_EQ(test, f->last_gso_size, gso ? 1448u : 0u);
+		KUNIT_EXPECT_TRUE(test, f->last_flags & XEN_NETRXF_csum_blank);
+	}
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_OK);
+	KUNIT_EXPECT_EQ(test, s.packets, 200ULL);
+	KUNIT_EXPECT_EQ(test, s.bytes, bytes);
+	/* Every slot taken (the GSO ones too) was posted again. */
+	KUNIT_EXPECT_EQ(test, s.requests, s.outstanding + slots);
+	if (mode == XSN_GRANT_PER_REQUEST)
+		KUNIT_EXPECT_EQ(test, s.grant_ends, slots);
+	else
+		KUNIT_EXPECT_LT(test, s.grants, slots / 4);
+	fake_disconnect(f, &final);
+}
+
+static void xsn_sg_flow_per_request(struct kunit *test)
+{
+	sg_flow(test, XSN_GRANT_PER_REQUEST);
+}
+
+static void xsn_sg_flow_persistent(struct kunit *test)
+{
+	sg_flow(test, XSN_GRANT_PERSISTENT);
+}
+
+enum sg_hostile {
+	SG_PARTIAL,		/* more_data on the last published response */
+	SG_EXTRA_MISSING,	/* extra_info on the last published response */
+	SG_TOO_MANY,		/* 19 data slots */
+	SG_GSO_SIZE,		/* GSO extra info of size 0 */
+	SG_GSO_TYPE,		/* GSO extra info of an unknown GSO type */
+	SG_EXTRA_TYPE,		/* extra info of type 0 */
+	SG_EXTRA_LOOP,		/* extra slots chained without end */
+	SG_LATE_EXTRA,		/* extra_info on a packet's second slot */
+	SG_NO_SG,		/* more_data without sg */
+};
+
+/* A packet that is not whole or not valid: broken, nothing delivered or leaked. */
+static void sg_hostile(struct kunit *test, enum sg_hostile what, enum xsn_broken expect)
+{
+	struct fake *f = fake_connect_sg(test, XSN_GRANT_PER_REQUEST, 0, 0, what != SG_NO_SG);
+	struct xsn_rx_stats s, final;
+	unsigned int k;
+
+	if (what == SG_NO_SG) {
+		f->sg = true;
+		f->gather = kunit_kzalloc(test, XSN_MAX_SLOTS * PAGE_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, f->gather);
+	}
+	xsn_rx_refill(f->rx);
+	/* Two good packets first. */
+	sg_put_packet(f, 0, 3, 3 * PAGE_SIZE - 5, XEN_NETIF_GSO_TYPE_NONE);
+	if (what != SG_NO_SG)
+		sg_put_packet(f, 1, 5, 5 * PAGE_SIZE, XEN_NETIF_GSO_TYPE_TCPV4);
+	else
+		sg_put_packet(f, 1, 1, 100, XEN_NETIF_GSO_TYPE_NONE);
+	f->sg = what != SG_NO_SG;
+	front_poll(f, 64);
+	KUNIT_ASSERT_EQ(test, f->delivered, what == SG_NO_SG ? 0ULL : 2ULL);
+	if (what == SG_NO_SG)
+		goto check;
+	xsn_tb_take(&f->tb, XSN_TB_HELD);
+	switch (what) {
+	case SG_PARTIAL:
+		sg_put_data(f, 2, 0, PAGE_SIZE, XEN_NETRXF_more_data);
+		break;
+	case SG_EXTRA_MISSING:
+		sg_put_data(f, 2, 0, PAGE_SIZE, XEN_NETRXF_extra_info);
+		break;
+	case SG_TOO_MANY:
+		for (k = 0; k < XSN_MAX_SLOTS + 1; k++)
+			sg_put_data(f, 2, k * PAGE_SIZE, PAGE_SIZE,
+				    k < XSN_MAX_SLOTS ? XEN_NETRXF_more_data : 0);
+		break;
+	case SG_GSO_SIZE:
+		sg_put_data(f, 2, 0, 100, XEN_NETRXF_extra_info);
+		sg_put_extra(f, XEN_NETIF_EXTRA_TYPE_GSO, 0, 0, XEN_NETIF_GSO_TYPE_TCPV4);
+		break;
+	case SG_GSO_TYPE:
+		sg_put_data(f, 2, 0, 100, XEN_NETRXF_extra_info);
+		sg_put_extra(f, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1448, 7);
+		break;
+	case SG_EXTRA_TYPE:
+		sg_put_data(f, 2, 0, 100, XEN_NETRXF_extra_info);
+		sg_put_extra(f, 0, 0, 0, 0);
+		break;
+	case SG_EXTRA_LOOP:
+		sg_put_data(f, 2, 0, 100, XEN_NETRXF_extra_info);
+		for (k = 0; k < 8; k++)
+			sg_put_extra(f, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, XEN_NETIF_EXTRA_FLAG_MORE, 0, 0);
+		break;
+	case SG_LATE_EXTRA:
+		sg_put_data(f, 2, 0, PAGE_SIZE, XEN_NETRXF_more_data);
+		sg_put_data(f, 2, PAGE_SIZE, 100, XEN_NETRXF_extra_info);
+		sg_put_extra(f, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1448, XEN_NETIF_GSO_TYPE_TCPV4);
+		break;
+	case SG_NO_SG:
+		break;
+	}
+	RING_PUSH_RESPONSES(&f->tb.back);
+	front_poll(f, 64);
+check:
+	s = stats(f);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
+	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.packets, f->delivered);
+	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	fake_disconnect(f, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
+}
+
+static void xsn_sg_hostile_partial(struct kunit *test)
+{
+	sg_hostile(test, SG_PARTIAL, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_extra_missing(struct kunit *test)
+{
+	sg_hostile(test, SG_EXTRA_MISSING, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_too_many(struct kunit *test)
+{
+	sg_hostile(test, SG_TOO_MANY, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_gso_size(struct kunit *test)
+{
+	sg_hostile(test, SG_GSO_SIZE, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_gso_type(struct kunit *test)
+{
+	sg_hostile(test, SG_GSO_TYPE, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_extra_type(struct kunit *test)
+{
+	sg_hostile(test, SG_EXTRA_TYPE, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_extra_loop(struct kunit *test)
+{
+	sg_hostile(test, SG_EXTRA_LOOP, XSN_BROKEN_PACKET);
+}
+
+static void xsn_sg_hostile_late_extra(struct kunit *test)
+{
+	sg_hostile(test, SG_LATE_EXTRA, XSN_BROKEN_FLAGS);
+}
+
+static void xsn_sg_hostile_no_sg(struct kunit *test)
+{
+	sg_hostile(test, SG_NO_SG, XSN_BROKEN_FLAGS);
+}
+
 /* ---- tx ------------------------------------------------------------------- */
 
 #define TX_RING 256		/* netif tx ring of one page */
@@ -780,7 +1097,11 @@ struct txf {
 	u64 bad_payloads;
 	u64 bad_grants;		/* a request whose reference grants no page */
 	u16 pending[TX_RING];	/* ids read and not yet answered */
+	u8 pending_nulls[TX_RING];	/* NULL responses to write after each */
 	unsigned int nr_pending;
+	/* Multi-slot packets (tx_sg_flow): sizes of packet seq, checked by the reader. */
+	bool sg;
+	u64 gso_seen;
 	u8 *frame;		/* the packet being sent */
 };
 
@@ -795,9 +1116,14 @@ static u8 tx_byte(u64 seq, unsigned int i)
 	return (u8)(seq * 31 + i * 7);
 }
 
-static struct txf *tx_connect(struct kunit *test, enum xsn_grant_mode mode)
+static struct txf *tx_connect_sg(struct kunit *test, enum xsn_grant_mode mode, bool sg)
 {
-	struct xsn_tx_args args = { .mode = mode, .ops = &fake_ops };
+	struct xsn_tx_args args = {
+		.mode = mode,
+		.sg = sg,
+		.gso_types = sg ? (1U << XSN_GSO_TCPV4) | (1U << XSN_GSO_TCPV6) : 0,
+		.ops = &fake_ops,
+	};
 	struct txf *t;
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
@@ -813,8 +1139,27 @@ static struct txf *tx_connect(struct kunit *test, enum xsn_grant_mode mode)
 	BACK_RING_INIT(&t->back, (struct xen_netif_tx_sring *)t->sring, PAGE_SIZE);
 	args.sring = t->sring;
 	args.ops_ctx = t->f;
+	t->sg = sg;
 	KUNIT_ASSERT_EQ(test, xsn_tx_create("xsn-kunit", &args, &t->tx), 0);
 	return t;
+}
+
+static struct txf *tx_connect(struct kunit *test, enum xsn_grant_mode mode)
+{
+	return tx_connect_sg(test, mode, false);
+}
+
+/* Multi-slot tx packet @seq: 1 .. 65535 bytes, GSO for most big ones. */
+static unsigned int tx_sg_len(u64 seq)
+{
+	return 1 + (unsigned int)((seq * 7919) % XSN_TX_MAX_LEN);
+}
+
+static unsigned int tx_sg_gso(u64 seq)
+{
+	if (tx_sg_len(seq) <= PAGE_SIZE || seq % 4 == 0)
+		return XSN_GSO_NONE;
+	return seq % 2 ? XSN_GSO_TCPV4 : XSN_GSO_TCPV6;
 }
 
 /* Sends packet number t->sent; returns xsn_tx_send()'s result. */
@@ -831,7 +1176,22 @@ static int tx_send_next(struct txf *t)
 	return err;
 }
 
-/* The backend reads every pushed request and checks its packet. */
+/* Checks @len bytes of @page against packet @seq from byte @pos on. */
+static bool tx_page_ok(struct txf *t, const u8 *page, u64 seq, unsigned int pos, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		if (page[i] != tx_byte(seq, pos + i))
+			return false;
+	return true;
+}
+
+/*
+ * The backend reads every pushed request and checks its packet, as netback
+ * does: the first slot says the packet's size, an extra-info slot follows
+ * it if flagged, further slots while more_data is set.
+ */
 static void tx_back_read(struct txf *t)
 {
 	RING_IDX prod = t->back.sring->req_prod;
@@ -841,22 +1201,46 @@ static void tx_back_read(struct txf *t)
 		struct xen_netif_tx_request req;
 		const u8 *page;
 		u64 seq = t->read++;
-		unsigned int i;
+		unsigned int want = t->sg ? tx_sg_len(seq) : tx_len(seq), pos = 0, size;
+		bool first = true, more;
 
-		RING_COPY_REQUEST(&t->back, t->back.req_cons, &req);
-		t->back.req_cons++;
-		page = req.gref < FAKE_REFS ? t->f->pages[req.gref] : NULL;
-		if (!page || req.offset != 0 || req.size != tx_len(seq)) {
-			t->bad_grants++;
-		} else {
-			for (i = 0; i < req.size; i++) {
-				if (page[i] != tx_byte(seq, i)) {
-					t->bad_payloads++;
-					break;
-				}
+		do {
+			KUNIT_ASSERT_NE(t->f->test, t->back.req_cons, prod);
+			RING_COPY_REQUEST(&t->back, t->back.req_cons, &req);
+			t->back.req_cons++;
+			page = req.gref < FAKE_REFS ? t->f->pages[req.gref] : NULL;
+			/* The first slot's size is the packet's; its own part fills the page. */
+			size = first ? min_t(unsigned int, req.size, PAGE_SIZE) : req.size;
+			if (!page || req.offset != 0 || (first && req.size != want) ||
+			    pos + size > want || (req.flags & XEN_NETTXF_more_data && size != PAGE_SIZE))
+				t->bad_grants++;
+			else if (!tx_page_ok(t, page, seq, pos, size))
+				t->bad_payloads++;
+			pos += size;
+			more = req.flags & XEN_NETTXF_more_data;
+			t->pending_nulls[t->nr_pending] = 0;
+			t->pending[t->nr_pending++] = req.id;
+			if (first && (req.flags & XEN_NETTXF_extra_info)) {
+				union {
+					struct xen_netif_tx_request req;
+					struct xen_netif_extra_info extra;
+				} u;
+
+				KUNIT_ASSERT_NE(t->f->test, t->back.req_cons, prod);
+				RING_COPY_REQUEST(&t->back, t->back.req_cons, &u.req);
+				t->back.req_cons++;
+				if (u.extra.type != XEN_NETIF_EXTRA_TYPE_GSO || u.extra.flags ||
+				    u.extra.u.gso.type != tx_sg_gso(seq) || u.extra.u.gso.size != 1448)
+					t->bad_grants++;
+				t->gso_seen++;
+				t->pending_nulls[t->nr_pending - 1] = 1;
+			} else if (first && t->sg && tx_sg_gso(seq)) {
+				t->bad_grants++;
 			}
-		}
-		t->pending[t->nr_pending++] = req.id;
+			first = false;
+		} while (more);
+		if (pos != want)
+			t->bad_grants++;
 	}
 }
 
@@ -869,12 +1253,21 @@ static void tx_back_answer(struct txf *t, unsigned int n, s16 status)
 	n = min(n, t->nr_pending);
 	for (i = 0; i < n; i++) {
 		struct xen_netif_tx_response *rsp = RING_GET_RESPONSE(&t->back, t->back.rsp_prod_pvt);
+		unsigned int k;
 
 		rsp->id = t->pending[i];
 		rsp->status = status;
 		t->back.rsp_prod_pvt++;
+		/* As netback: the extra slots' NULL responses right after. */
+		for (k = 0; k < t->pending_nulls[i]; k++) {
+			rsp = RING_GET_RESPONSE(&t->back, t->back.rsp_prod_pvt);
+			rsp->id = 0xdead;
+			rsp->status = XEN_NETIF_RSP_NULL;
+			t->back.rsp_prod_pvt++;
+		}
 	}
 	memmove(t->pending, t->pending + n, (t->nr_pending - n) * sizeof(t->pending[0]));
+	memmove(t->pending_nulls, t->pending_nulls + n, t->nr_pending - n);
 	t->nr_pending -= n;
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
 	if (notify)
@@ -992,6 +1385,200 @@ static void xsn_tx_full_and_bad_input(struct kunit *test)
 	tx_disconnect(t, &final);
 }
 
+/* Sends multi-slot packet t->sent in pieces of odd sizes. */
+static int tx_sg_send_next(struct txf *t, u8 *frame)
+{
+	unsigned int len = tx_sg_len(t->sent), i, nr = 0, off = 0;
+	struct xsn_frag frags[8];
+	int err;
+
+	for (i = 0; i < len; i++)
+		frame[i] = tx_byte(t->sent, i);
+	/* A head of up to 100 bytes, then pieces that cross page boundaries. */
+	while (off < len && nr < ARRAY_SIZE(frags)) {
+		unsigned int n = nr == 0 ? min(len, 1 + (unsigned int)(t->sent % 100)) :
+			 nr == ARRAY_SIZE(frags) - 1 ? len - off :
+			 min(len - off, 3000 + 1777 * nr);
+
+		frags[nr].data = frame + off;
+		frags[nr++].len = n;
+		off += n;
+	}
+	err = xsn_tx_send_packet(t->tx, frags, nr, XSN_TXF_CSUM_BLANK | XSN_TXF_DATA_VALIDATED,
+				 tx_sg_gso(t->sent), tx_sg_gso(t->sent) ? 1448 : 0);
+	if (!err)
+		t->sent++;
+	return err;
+}
+
+/* 2000 packets of 1 .. 65535 bytes over 1 .. 16 slots, GSO on most big ones. */
+static void tx_sg_flow(struct kunit *test, enum xsn_grant_mode mode)
+{
+	const u64 n = 2000;
+	struct xsn_tx_stats s, final;
+	u64 bytes = 0, slots = 0, gso = 0, i;
+	struct txf *t = tx_connect_sg(test, mode, true);
+	u8 *frame = kunit_kmalloc(test, XSN_TX_MAX_LEN, GFP_KERNEL);
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, frame);
+	while (t->sent < n) {
+		/* Send until the ring is full, then the backend answers everything. */
+		for (i = 0; t->sent < n; i++) {
+			unsigned int len = tx_sg_len(t->sent), g = tx_sg_gso(t->sent) ? 1 : 0;
+
+			err = tx_sg_send_next(t, frame);
+			if (err == -ENOSPC) {
+				KUNIT_ASSERT_LT(test, xsn_tx_space(t->tx), DIV_ROUND_UP(len, PAGE_SIZE) + g);
+				break;
+			}
+			KUNIT_ASSERT_EQ(test, err, 0);
+			bytes += len;
+			slots += DIV_ROUND_UP(len, PAGE_SIZE) + g;
+			gso += g;
+		}
+		xsn_tx_push(t->tx);
+		tx_back_read(t);
+		tx_back_answer(t, t->nr_pending, XEN_NETIF_RSP_OKAY);
+		xsn_tx_poll(t->tx, INT_MAX);
+		KUNIT_ASSERT_FALSE(test, xsn_tx_rearm(t->tx));
+		KUNIT_ASSERT_EQ(test, xsn_tx_space(t->tx), (unsigned int)TX_RING);
+	}
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, t->read, n);
+	KUNIT_EXPECT_EQ(test, t->bad_grants, 0ULL);
+	KUNIT_EXPECT_EQ(test, t->bad_payloads, 0ULL);
+	KUNIT_EXPECT_EQ(test, t->gso_seen, gso);
+	KUNIT_EXPECT_EQ(test, s.packets, n);
+	KUNIT_EXPECT_EQ(test, s.bytes, bytes);
+	KUNIT_EXPECT_EQ(test, s.gso_packets, gso);
+	KUNIT_EXPECT_EQ(test, s.requests, slots);
+	KUNIT_EXPECT_EQ(test, s.outstanding, 0ULL);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_OK);
+	if (mode == XSN_GRANT_PER_REQUEST)
+		KUNIT_EXPECT_EQ(test, s.grant_ops, 2 * (slots - gso));
+	else
+		KUNIT_EXPECT_LT(test, s.grants, (slots - gso) / 4);
+	tx_disconnect(t, &final);
+}
+
+static void xsn_tx_sg_flow_per_request(struct kunit *test)
+{
+	tx_sg_flow(test, XSN_GRANT_PER_REQUEST);
+}
+
+static void xsn_tx_sg_flow_persistent(struct kunit *test)
+{
+	tx_sg_flow(test, XSN_GRANT_PERSISTENT);
+}
+
+/* What the multi-slot sends refuse, and refuse without taking anything. */
+static void xsn_tx_sg_bad_input(struct kunit *test)
+{
+	struct txf *plain = tx_connect(test, XSN_GRANT_PER_REQUEST);
+	struct txf *t = tx_connect_sg(test, XSN_GRANT_PER_REQUEST, true);
+	struct xsn_tx_args args = { .mode = XSN_GRANT_PER_REQUEST, .ops = &fake_ops };
+	u8 *frame = kunit_kzalloc(test, 2 * XSN_TX_MAX_LEN, GFP_KERNEL);
+	struct xsn_frag two[2];
+	struct xsn_tx_stats s, final;
+	struct xsn_tx *tx;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, frame);
+	/* GSO needs sg; only TCPv4 and TCPv6 exist. */
+	args.sring = t->sring;
+	args.gso_types = 1U << XSN_GSO_TCPV4;
+	KUNIT_EXPECT_EQ(test, xsn_tx_create("xsn-kunit", &args, &tx), -EINVAL);
+	args.sg = true;
+	args.gso_types = 1U << 5;
+	KUNIT_EXPECT_EQ(test, xsn_tx_create("xsn-kunit", &args, &tx), -EINVAL);
+
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(plain->tx, frame, PAGE_SIZE + 1, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(plain->tx, two, 0, 0, XSN_GSO_NONE, 0), -EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(plain->tx, two, 0, 0, XSN_GSO_NONE, 0), -EMSGSIZE);
+	two[0].data = frame;
+	two[0].len = 100;
+	two[1].data = frame;
+	two[1].len = 100;
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(plain->tx, two, 2, 0, XSN_GSO_TCPV4, 1448), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(plain->tx, two, 2, 0, XSN_GSO_NONE, 0), 0);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, frame, XSN_TX_MAX_LEN + 1, 0), -EMSGSIZE);
+	two[0].len = XSN_TX_MAX_LEN;
+	two[1].len = 1;
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, 0, XSN_GSO_NONE, 0), -EMSGSIZE);
+	two[0].len = 5000;
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, 0, XSN_GSO_TCPV4, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, 0, 3, 1448), -EINVAL);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, XEN_NETTXF_more_data,
+						 XSN_GSO_NONE, 0), -EINVAL);
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, s.requests, 0ULL);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), (unsigned int)TX_RING);
+
+	/* 15 packets of 17 slots fill 255 slots: the 16th does not fit, a 1-slot one does. */
+	two[0].len = XSN_TX_MAX_LEN - 1;
+	for (i = 0; i < 15; i++)
+		KUNIT_ASSERT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, 0, XSN_GSO_TCPV4, 1448), 0);
+	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 1u);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send_packet(t->tx, two, 2, 0, XSN_GSO_TCPV4, 1448), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, frame, 60, 0), 0);
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, s.requests, (u64)TX_RING);
+	KUNIT_EXPECT_EQ(test, s.gso_packets, 15ULL);
+	KUNIT_EXPECT_EQ(test, s.ring_full, 1ULL);
+	/* The backend goes away with everything on the ring. */
+	tx_disconnect(t, &final);
+	tx_disconnect(plain, &final);
+}
+
+/*
+ * A GSO packet's first slot answered without the NULL response of its extra
+ * slot: either nothing follows, or another response takes its place.
+ */
+static void tx_sg_null_missing(struct kunit *test, bool another)
+{
+	struct txf *t = tx_connect_sg(test, XSN_GRANT_PER_REQUEST, true);
+	u8 *frame = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
+	struct xen_netif_tx_response *rsp;
+	struct xsn_tx_stats s, final;
+	int notify;
+
+	KUNIT_ASSERT_NOT_NULL(test, frame);
+	KUNIT_ASSERT_EQ(test, xsn_tx_send_packet(t->tx, &(struct xsn_frag){ frame, 5000 }, 1,
+						 XSN_TXF_CSUM_BLANK, XSN_GSO_TCPV4, 1448), 0);
+	xsn_tx_push(t->tx);
+	KUNIT_ASSERT_EQ(test, tx_stats(t).requests, 3ULL);
+	/* The backend's view: slot 0, the GSO slot, slot 1. */
+	KUNIT_ASSERT_EQ(test, t->back.sring->req_prod, 3u);
+	rsp = RING_GET_RESPONSE(&t->back, 0);
+	rsp->id = RING_GET_REQUEST(&t->back, 0)->id;
+	rsp->status = XEN_NETIF_RSP_OKAY;
+	t->back.rsp_prod_pvt = 1;
+	if (another) {
+		rsp = RING_GET_RESPONSE(&t->back, 1);
+		rsp->id = RING_GET_REQUEST(&t->back, 2)->id;
+		rsp->status = XEN_NETIF_RSP_OKAY;
+		t->back.rsp_prod_pvt = 2;
+	}
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
+	xsn_tx_poll(t->tx, INT_MAX);
+	s = tx_stats(t);
+	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_BROKEN_TX_STATUS);
+	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, frame, 60, 0), -EINVAL);
+	tx_disconnect(t, &final);
+	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
+}
+
+static void xsn_tx_sg_null_missing(struct kunit *test)
+{
+	tx_sg_null_missing(test, false);
+}
+
+static void xsn_tx_sg_null_replaced(struct kunit *test)
+{
+	tx_sg_null_missing(test, true);
+}
+
 enum tx_hostile {
 	TX_UNKNOWN_ID,
 	TX_REPEATED_ID,
@@ -1098,6 +1685,11 @@ static struct kunit_case xsn_tx_cases[] = {
 	KUNIT_CASE(xsn_tx_hostile_bad_status),
 	KUNIT_CASE(xsn_tx_hostile_prod_jump),
 	KUNIT_CASE(xsn_tx_hostile_grant_kept),
+	KUNIT_CASE(xsn_tx_sg_flow_per_request),
+	KUNIT_CASE(xsn_tx_sg_flow_persistent),
+	KUNIT_CASE(xsn_tx_sg_bad_input),
+	KUNIT_CASE(xsn_tx_sg_null_missing),
+	KUNIT_CASE(xsn_tx_sg_null_replaced),
 	{}
 };
 
@@ -1125,6 +1717,17 @@ static struct kunit_case xsn_cases[] = {
 	KUNIT_CASE(xsn_teardown_backend_gone),
 	KUNIT_CASE(xsn_back_to_reservation),
 	KUNIT_CASE(xsn_refill_retry),
+	KUNIT_CASE(xsn_sg_flow_per_request),
+	KUNIT_CASE(xsn_sg_flow_persistent),
+	KUNIT_CASE(xsn_sg_hostile_partial),
+	KUNIT_CASE(xsn_sg_hostile_extra_missing),
+	KUNIT_CASE(xsn_sg_hostile_too_many),
+	KUNIT_CASE(xsn_sg_hostile_gso_size),
+	KUNIT_CASE(xsn_sg_hostile_gso_type),
+	KUNIT_CASE(xsn_sg_hostile_extra_type),
+	KUNIT_CASE(xsn_sg_hostile_extra_loop),
+	KUNIT_CASE(xsn_sg_hostile_late_extra),
+	KUNIT_CASE(xsn_sg_hostile_no_sg),
 	{}
 };
 

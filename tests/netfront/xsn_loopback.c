@@ -66,13 +66,15 @@ static void report(bool ok, const char *mode_name, const char *test)
 	pr_info("XSC-TEST: %s netfront.%s.%s\n", ok ? "ok" : "not ok", mode_name, test);
 }
 
-static void lb_deliver(void *arg, const void *data, unsigned int len, unsigned int flags)
+static void lb_deliver(void *arg, const struct xsn_packet *pkt)
 {
 	struct lb *lb = arg;
+	unsigned int len = pkt->frags[0].len;
 
-	/* Copy first: in persistent mode the backend can still write the page. */
-	memcpy(lb->bounce, data, len);
-	if (!xsn_tb_verify(lb->bounce, len, lb->expect_seq))
+	/* One slot per packet (no sg). Copy first: in persistent mode the
+	 * backend can still write the page. */
+	memcpy(lb->bounce, pkt->frags[0].data, len);
+	if (pkt->nr_frags != 1 || !xsn_tb_verify(lb->bounce, len, lb->expect_seq))
 		lb->bad_payloads++;
 	lb->expect_seq++;
 	WRITE_ONCE(lb->delivered, lb->delivered + 1);

@@ -97,6 +97,8 @@ round() {
 	t "$tag/data-frontend-to-backend" "fetch $fe_ns $fe_ip $be_ns $tag/frontend-to-backend"
 	sleep 1
 	grep "^vif-$id-" $caches | cut -d, -f1-4 | sed 's/^/XSC-VIF: /'
+	grep '^[rt]x ' /sys/kernel/debug/xen_slab_vif/vif-$id | cut -d' ' -f1-7 | sed 's/^/XSC-VIF: counters /'
+	t "$tag/gso-both-ways" "vif_gso vif-$id"
 	ns $fe_ns /sbin/ip -s link show "$fe" | sed 's/^/XSC-VIF: frontend| /'
 	ns $be_ns /sbin/ip -s link show vif0.$id | sed 's/^/XSC-VIF: backend| /'
 	for c in packets bytes; do

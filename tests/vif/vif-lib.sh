@@ -24,3 +24,11 @@ vif_devices() {
 		echo "${vif_d##*/} ${vif_n##*/}"
 	done
 }
+
+# vif_gso DEVICE: its live counters (debugfs) show GSO packets received
+# (several slots with GSO extra info) and sent.
+vif_gso() {
+	vif_g=/sys/kernel/debug/xen_slab_vif/$1
+	[ "$(sed -n 's/^rx .* gso_packets \([0-9]*\) .*/\1/p' "$vif_g")" -gt 0 ] 2>/dev/null &&
+	[ "$(sed -n 's/^tx .* gso_packets \([0-9]*\) .*/\1/p' "$vif_g")" -gt 0 ] 2>/dev/null
+}

@@ -22,6 +22,7 @@ EXPORT_SYMBOL_GPL(xsn_broken_name);
 EXPORT_SYMBOL_GPL(xsn_tx_sring_init);
 EXPORT_SYMBOL_GPL(xsn_tx_create);
 EXPORT_SYMBOL_GPL(xsn_tx_send);
+EXPORT_SYMBOL_GPL(xsn_tx_send_packet);
 EXPORT_SYMBOL_GPL(xsn_tx_push);
 EXPORT_SYMBOL_GPL(xsn_tx_poll);
 EXPORT_SYMBOL_GPL(xsn_tx_rearm);

@@ -4,8 +4,9 @@
 //
 // Rx buffers are page-sized, page-aligned objects of one cache; each posted
 // request is tracked by a small object of a second cache, indexed by the
-// request id.  Tx is built the same way on two caches of its own: a packet
-// is copied into a page-sized tx buffer, so a buffer granted once (the
+// request id.  A packet may span several slots (more_data) and carry a GSO
+// extra-info slot.  Tx is built the same way on two caches of its own: a
+// packet is copied into page-sized tx buffers, so a buffer granted once (the
 // kept-grant mode) serves every packet it ever carries.  Responses are
 // validated against a private copy before any buffer is touched; anything a
 // correct backend never sends marks the ring broken and consuming stops.
@@ -23,12 +24,15 @@ constexpr u32 kBatch = 64;		// buffers taken from the cache per bulk get
 constexpr u32 kTableSize = 2048;	// persistent grant table slots (power of 2)
 constexpr u32 kTableMax = kTableSize * 3 / 4;
 
-// The bookkeeping of one posted request: an empty rx buffer, or a tx frame.
+// The bookkeeping of one posted request: an empty rx buffer, or one tx slot.
 struct Request {
 	void *buf;
 	u32 gref;
-	u32 len;	// tx: the frame's length
+	u16 len;	// tx: the packet's length on its first slot, else 0
+	u16 extras;	// tx: extra-info slots after the first slot (their NULL responses)
 };
+static_assert(sizeof(Request) == 16, "256 requests fill one 4 KiB slab");
+static_assert(XSN_TX_MAX_LEN <= 0xffff, "a packet's length fits Request::len");
 
 // Persistent grants: buffer page -> grant reference, filled by the buffer
 // cache's constructor and emptied by its destructor.  Linear probing with
@@ -267,8 +271,14 @@ protected:
 		       u32 reservation);
 	void mark_broken(xsn_broken why);
 	void recycle(Request *req);
-	// Gives @req a free id (nr_free_ids_ > 0) and returns it.
-	u16 post(Request *req);
+	// Gives @req a free id (nr_free_ids_ > 0), remembers it as posted at
+	// ring index @idx and returns it.
+	u16 post(Request *req, u32 idx);
+	// The id last posted at ring index @idx.
+	u16 id_at(u32 idx) const
+	{
+		return ids_by_index_[idx & (ring_size_ - 1)];
+	}
 	// The request a response's id names, its id free again; null when no
 	// request with that id is outstanding.
 	Request *complete(u16 id);
@@ -295,6 +305,7 @@ private:
 
 	Request *slots_[kMaxRing];	// by request id; null: id free
 	u16 free_ids_[kMaxRing];
+	u16 ids_by_index_[kMaxRing];	// ring index -> id posted there
 	Request *quarantine_[kMaxRing];	// buffers whose grant the backend kept
 	u32 nr_quarantine_;
 	u32 broken_;
@@ -364,11 +375,12 @@ void Queue::recycle(Request *req)
 	xen_slab_cache_put(reqs_, req, false);
 }
 
-u16 Queue::post(Request *req)
+u16 Queue::post(Request *req, u32 idx)
 {
 	const u16 id = free_ids_[--nr_free_ids_];
 
 	slots_[id] = req;
+	ids_by_index_[idx & (ring_size_ - 1)] = id;
 	return id;
 }
 
@@ -436,13 +448,21 @@ public:
 
 private:
 	u32 fill(u32 want);
+	bool take_packet(u32 *cons, u32 prod);
+	void recycle_held();
 
 	xsn_rx_args args_;
 	xsn_ring *ring_;
 	u32 threshold_;
 
+	// The packet being taken off the ring, and the requests whose slots
+	// it used (data and extra-info slots); poll context only.
+	xsn_packet pkt_;
+	Request *held_[XSN_MAX_SLOTS + XSN_EXTRA_TYPE_MAX];
+	u32 nr_held_;
+
 	// Written by the poll context only (bump()), read by anyone.
-	u64 packets_, bytes_, requests_, refills_, notifies_, polls_, shortfalls_;
+	u64 packets_, bytes_, gso_packets_, requests_, refills_, notifies_, polls_, shortfalls_;
 };
 
 
@@ -490,7 +510,8 @@ u32 Rx::fill(u32 want)
 		req->buf = bufs[i];
 		req->gref = ref;
 		req->len = 0;
-		xsn_ring_post_request(ring_, post(req), ref);
+		req->extras = 0;
+		xsn_ring_post_request(ring_, post(req, xsn_ring_req_prod_pvt(ring_)), ref);
 		// Per post, right after its grant: grants and requests move together.
 		bump(requests_, 1ULL);
 	}
@@ -531,6 +552,125 @@ void Rx::refill()
 	}
 }
 
+void Rx::recycle_held()
+{
+	for (u32 i = 0; i < nr_held_; i++)
+		recycle(held_[i]);
+	nr_held_ = 0;
+}
+
+// Takes the responses of one packet, from *@cons on, into pkt_ and held_:
+// its first data slot, its extra-info slots, its further data slots.  A
+// backend publishes a packet's responses together, so every one of them
+// must lie below @prod.  Each data slot's request is found by the
+// response's id; an extra-info slot has no id (the extra info is written
+// over the response), so its request is the one posted at the same ring
+// index, as xen-netfront finds it.  False when the ring is broken; what
+// was taken is then back in its caches (or quarantined).
+bool Rx::take_packet(u32 *cons, u32 prod)
+{
+	u32 idx = *cons;
+	u32 extras = 0;
+	bool more = true, extra_next = false;
+
+	pkt_.len = 0;
+	pkt_.flags = 0;
+	pkt_.gso_type = XSN_GSO_NONE;
+	pkt_.gso_size = 0;
+	pkt_.nr_frags = 0;
+	nr_held_ = 0;
+	while (more || extra_next) {
+		if (idx == prod) {
+			mark_broken(XSN_BROKEN_PACKET);
+			break;
+		}
+		if (extra_next) {
+			xsn_extra ex;
+			Request *req = complete(id_at(idx));
+
+			xsn_ring_copy_extra(ring_, idx++, &ex);
+			if (!req) {
+				mark_broken(XSN_BROKEN_ID);
+				break;
+			}
+			if (!end_request_grant(req))
+				break;
+			held_[nr_held_++] = req;
+			if (ex.type == 0 || ex.type >= XSN_EXTRA_TYPE_MAX ||
+			    ++extras >= XSN_EXTRA_TYPE_MAX) {
+				mark_broken(XSN_BROKEN_PACKET);
+				break;
+			}
+			if (ex.type == XSN_EXTRA_TYPE_GSO) {
+				if (ex.gso_size == 0 ||
+				    (ex.gso_type != XSN_GSO_TCPV4 && ex.gso_type != XSN_GSO_TCPV6)) {
+					mark_broken(XSN_BROKEN_PACKET);
+					break;
+				}
+				pkt_.gso_type = ex.gso_type;
+				pkt_.gso_size = ex.gso_size;
+			}
+			// Other types (multicast, hash) are valid and unused.
+			extra_next = ex.flags & XSN_EXTRA_FLAG_MORE;
+			continue;
+		}
+
+		xsn_rsp rsp;
+
+		xsn_ring_copy_response(ring_, idx++, &rsp);
+		Request *req = complete(rsp.id);
+
+		if (!req) {
+			mark_broken(XSN_BROKEN_ID);
+			break;
+		}
+		// Per-request mode ends the grant before the data is read: from
+		// here on the backend cannot change it.
+		if (!end_request_grant(req))
+			break;
+		held_[nr_held_++] = req;
+		if (rsp.status <= 0) {
+			mark_broken(XSN_BROKEN_STATUS);
+			break;
+		}
+		const bool first = pkt_.nr_frags == 0;
+		u32 bad = XSN_RXF_GSO_PREFIX;
+
+		if (!args_.sg)
+			bad |= XSN_RXF_MORE_DATA | XSN_RXF_EXTRA_INFO;
+		else if (!first)
+			bad |= XSN_RXF_EXTRA_INFO;
+		if (rsp.flags & bad) {
+			mark_broken(XSN_BROKEN_FLAGS);
+			break;
+		}
+		const u32 len = static_cast<u32>(rsp.status);
+
+		if (rsp.offset + len > XSN_PAGE_SIZE) {
+			mark_broken(XSN_BROKEN_LENGTH);
+			break;
+		}
+		if (pkt_.nr_frags == XSN_MAX_SLOTS) {
+			mark_broken(XSN_BROKEN_PACKET);
+			break;
+		}
+		pkt_.frags[pkt_.nr_frags].data = static_cast<const u8 *>(req->buf) + rsp.offset;
+		pkt_.frags[pkt_.nr_frags].len = len;
+		pkt_.nr_frags++;
+		pkt_.len += len;
+		if (first) {
+			pkt_.flags = rsp.flags;
+			extra_next = rsp.flags & XSN_RXF_EXTRA_INFO;
+		}
+		more = rsp.flags & XSN_RXF_MORE_DATA;
+	}
+	*cons = idx;
+	if (!broken())
+		return true;
+	recycle_held();
+	return false;
+}
+
 int Rx::poll(int budget)
 {
 	bump(polls_, 1ULL);
@@ -551,45 +691,16 @@ int Rx::poll(int budget)
 
 	int done = 0;
 	while (cons != prod && done < budget) {
-		xsn_rsp rsp;
-
-		xsn_ring_copy_response(ring_, cons, &rsp);
-		cons++;
-		Request *req = complete(rsp.id);
-
-		if (!req) {
-			mark_broken(XSN_BROKEN_ID);
+		if (!take_packet(&cons, prod))
 			break;
-		}
 		done++;
-
-		// Per-request mode ends the grant before the data is read: from
-		// here on the backend cannot change it.
-		if (!end_request_grant(req))
-			break;
-		if (rsp.status <= 0) {
-			recycle(req);
-			mark_broken(XSN_BROKEN_STATUS);
-			break;
-		}
-		if (rsp.flags & (XSN_RXF_MORE_DATA | XSN_RXF_EXTRA_INFO | XSN_RXF_GSO_PREFIX)) {
-			recycle(req);
-			mark_broken(XSN_BROKEN_FLAGS);
-			break;
-		}
-		const u32 len = static_cast<u32>(rsp.status);
-
-		if (rsp.offset + len > XSN_PAGE_SIZE) {
-			recycle(req);
-			mark_broken(XSN_BROKEN_LENGTH);
-			break;
-		}
 		// Counted before delivery: whoever sees the packet sees it counted.
 		bump(packets_, 1ULL);
-		bump(bytes_, static_cast<u64>(len));
-		args_.deliver(args_.deliver_arg, static_cast<const u8 *>(req->buf) + rsp.offset, len,
-			      rsp.flags);
-		recycle(req);
+		bump(bytes_, static_cast<u64>(pkt_.len));
+		if (pkt_.gso_type != XSN_GSO_NONE)
+			bump(gso_packets_, 1ULL);
+		args_.deliver(args_.deliver_arg, &pkt_);
+		recycle_held();
 	}
 	xsn_ring_set_rsp_cons(ring_, cons);
 	refill();
@@ -627,6 +738,7 @@ void Rx::get_stats(xsn_rx_stats *s) const
 	*s = xsn_rx_stats{};
 	s->packets = read_once(packets_);
 	s->bytes = read_once(bytes_);
+	s->gso_packets = read_once(gso_packets_);
 	grants_.read(&s->grants, &s->grant_ends, &s->grant_ends_deferred, &s->grant_ops,
 		     &s->grants_active);
 	s->requests = read_once(requests_);
@@ -666,7 +778,7 @@ class Tx : public Queue {
 public:
 	int init(const char *name, const xsn_tx_args *args);
 	void destroy(xsn_tx_stats *final);
-	int send(const void *data, u32 len, u32 flags);
+	int send(const xsn_frag *frags, u32 nr_frags, u32 flags, u32 gso_type, u32 gso_size);
 	bool push();
 	int poll(int budget);
 	bool rearm();
@@ -679,7 +791,8 @@ private:
 	xsn_txring *ring_;
 
 	// Written under the caller's lock (bump()), read by anyone.
-	u64 packets_, bytes_, errors_, dropped_, requests_, notifies_, polls_, full_, shortfalls_;
+	u64 packets_, bytes_, errors_, dropped_, requests_, gso_packets_, notifies_, polls_, full_,
+		shortfalls_;
 };
 
 int Tx::init(const char *name, const xsn_tx_args *args)
@@ -688,6 +801,9 @@ int Tx::init(const char *name, const xsn_tx_args *args)
 	if (!args_.sring || !args_.ops || !args_.ops->grant || !args_.ops->end_grant ||
 	    !args_.ops->notify ||
 	    (args_.mode != XSN_GRANT_PER_REQUEST && args_.mode != XSN_GRANT_PERSISTENT))
+		return -XSN_EINVAL;
+	if (args_.gso_types & ~((1U << XSN_GSO_TCPV4) | (1U << XSN_GSO_TCPV6)) ||
+	    (args_.gso_types && !args_.sg))
 		return -XSN_EINVAL;
 	ring_ = xsn_txring_attach(args_.sring, args_.start);
 	if (!ring_)
@@ -708,38 +824,99 @@ u32 Tx::space() const
 	return ring_size_ - (xsn_txring_req_prod_pvt(ring_) - xsn_txring_rsp_cons(ring_));
 }
 
-// The packet is copied into a buffer that stays granted in the kept mode:
-// the backend reads it (the grant is read-only) and answers; the buffer goes
-// back to the cache at the response and carries the next packet.
-int Tx::send(const void *data, u32 len, u32 flags)
+// The packet is copied into buffers that stay granted in the kept mode: the
+// backend reads them (the grants are read-only) and answers each slot; the
+// buffers go back to the cache at the responses and carry the next packets.
+int Tx::send(const xsn_frag *frags, u32 nr_frags, u32 flags, u32 gso_type, u32 gso_size)
 {
-	if (len == 0 || len > XSN_PAGE_SIZE)
+	u64 total = 0;
+
+	for (u32 i = 0; i < nr_frags; i++)
+		total += frags[i].len;
+	if (total == 0 || total > (args_.sg ? XSN_TX_MAX_LEN : XSN_PAGE_SIZE))
 		return -XSN_EMSGSIZE;
 	if ((flags & ~kTxFlags) || broken())
 		return -XSN_EINVAL;
-	if (!space() || !nr_free_ids_) {
+	if (gso_type != XSN_GSO_NONE &&
+	    (gso_type > XSN_GSO_TCPV6 || !(args_.gso_types & (1U << gso_type)) ||
+	     gso_size == 0 || gso_size > 0xffff))
+		return -XSN_EINVAL;
+	const u32 len = static_cast<u32>(total);
+	const u32 data_slots = static_cast<u32>((len + XSN_PAGE_SIZE - 1) / XSN_PAGE_SIZE);
+	const u32 extras = gso_type != XSN_GSO_NONE ? 1 : 0;
+
+	if (space() < data_slots + extras || nr_free_ids_ < data_slots) {
 		bump(full_, 1ULL);
 		return -XSN_ENOSPC;
 	}
-	void *buf = xen_slab_cache_get(buffers_, false);
-	Request *req = static_cast<Request *>(xen_slab_cache_get(reqs_, false));
-	u32 ref;
+	void *bufs[XSN_MAX_SLOTS];
+	void *reqs[XSN_MAX_SLOTS];
+	u32 refs[XSN_MAX_SLOTS];
+	u32 n = xen_slab_cache_get_bulk(buffers_, bufs, data_slots, false);
+	u32 m = xen_slab_cache_get_bulk(reqs_, reqs, n, false);
+	u32 granted = 0;
 
-	if (!buf || !req || !grants_.take(buf, &ref)) {
-		if (buf)
-			xen_slab_cache_put(buffers_, buf, false);
-		if (req)
-			xen_slab_cache_put(reqs_, req, false);
+	if (m == data_slots) {
+		while (granted < m && grants_.take(bufs[granted], &refs[granted]))
+			granted++;
+	}
+	if (granted < data_slots) {
+		// Per-request grants made so far end unused.
+		if (!grants_.kept()) {
+			for (u32 i = 0; i < granted; i++)
+				grants_.end(refs[i], bufs[i]);
+		}
+		xen_slab_cache_put_bulk(buffers_, bufs, n, false);
+		xen_slab_cache_put_bulk(reqs_, reqs, m, false);
 		bump(shortfalls_, 1ULL);
 		return -XSN_ENOMEM;
 	}
-	xsn_copy(buf, data, len);
-	req->buf = buf;
-	req->gref = ref;
-	req->len = len;
-	xsn_txring_post_request(ring_, post(req), ref, static_cast<u16>(flags),
-				static_cast<u16>(len));
-	bump(requests_, 1ULL);
+
+	// Gather: every slot but the last is filled to the page.
+	u32 slot = 0, room = XSN_PAGE_SIZE;
+	for (u32 i = 0; i < nr_frags; i++) {
+		const u8 *src = static_cast<const u8 *>(frags[i].data);
+		u32 left = frags[i].len;
+
+		while (left) {
+			if (!room) {
+				slot++;
+				room = XSN_PAGE_SIZE;
+			}
+			const u32 chunk = min(left, room);
+
+			xsn_copy(static_cast<u8 *>(bufs[slot]) + (XSN_PAGE_SIZE - room), src, chunk);
+			src += chunk;
+			left -= chunk;
+			room -= chunk;
+		}
+	}
+
+	for (u32 i = 0; i < data_slots; i++) {
+		Request *req = static_cast<Request *>(reqs[i]);
+		const bool last = i == data_slots - 1;
+		u32 f = last ? 0 : XSN_TXF_MORE_DATA;
+		u32 size = last ? len - i * static_cast<u32>(XSN_PAGE_SIZE) : XSN_PAGE_SIZE;
+
+		req->buf = bufs[i];
+		req->gref = refs[i];
+		req->len = 0;
+		req->extras = 0;
+		if (i == 0) {
+			// The first slot carries the whole packet's size and flags.
+			req->len = static_cast<u16>(len);
+			req->extras = static_cast<u16>(extras);
+			f |= flags | (extras ? XSN_TXF_EXTRA_INFO : 0);
+			size = len;
+		}
+		xsn_txring_post_request(ring_, post(req, xsn_txring_req_prod_pvt(ring_)), refs[i],
+					static_cast<u16>(f), static_cast<u16>(size));
+		if (i == 0 && extras)
+			xsn_txring_post_gso(ring_, gso_type, gso_size);
+	}
+	bump(requests_, static_cast<u64>(data_slots + extras));
+	if (extras)
+		bump(gso_packets_, 1ULL);
 	return 0;
 }
 
@@ -783,19 +960,43 @@ int Tx::poll(int budget)
 		// The backend has answered, so it must have let go of the page.
 		if (!end_request_grant(req))
 			break;
+		const bool head = req->len != 0;
+
 		if (rsp.status == XSN_RSP_OKAY) {
-			bump(packets_, 1ULL);
-			bump(bytes_, static_cast<u64>(req->len));
+			if (head) {
+				bump(packets_, 1ULL);
+				bump(bytes_, static_cast<u64>(req->len));
+			}
 		} else if (rsp.status == XSN_RSP_ERROR) {
-			bump(errors_, 1ULL);
+			if (head)
+				bump(errors_, 1ULL);
 		} else if (rsp.status == XSN_RSP_DROPPED) {
-			bump(dropped_, 1ULL);
+			if (head)
+				bump(dropped_, 1ULL);
 		} else {
 			recycle(req);
 			mark_broken(XSN_BROKEN_TX_STATUS);
 			break;
 		}
+		// The responses of the packet's extra-info slots follow its first
+		// slot's response at once (netback writes them together).
+		const u32 extras = req->extras;
+
 		recycle(req);
+		for (u32 i = 0; i < extras; i++) {
+			if (cons == prod) {
+				mark_broken(XSN_BROKEN_TX_STATUS);
+				break;
+			}
+			xsn_txring_copy_response(ring_, cons, &rsp);
+			cons++;
+			if (rsp.status != XSN_RSP_NULL) {
+				mark_broken(XSN_BROKEN_TX_STATUS);
+				break;
+			}
+		}
+		if (broken())
+			break;
 	}
 	xsn_txring_set_rsp_cons(ring_, cons);
 	return done;
@@ -823,6 +1024,7 @@ void Tx::get_stats(xsn_tx_stats *s) const
 	grants_.read(&s->grants, &s->grant_ends, &s->grant_ends_deferred, &s->grant_ops,
 		     &s->grants_active);
 	s->requests = read_once(requests_);
+	s->gso_packets = read_once(gso_packets_);
 	s->notifies = read_once(notifies_);
 	s->polls = read_once(polls_);
 	s->outstanding = xsn_txring_req_prod_pvt(ring_) - xsn_txring_rsp_cons(ring_);
@@ -947,9 +1149,17 @@ extern "C" void xsn_tx_destroy(xsn_tx *tx, xsn_tx_stats *final)
 	xsn_free(tx);
 }
 
+extern "C" int xsn_tx_send_packet(xsn_tx *tx, const xsn_frag *frags, unsigned int nr_frags,
+				  unsigned int flags, unsigned int gso_type, unsigned int gso_size)
+{
+	return reinterpret_cast<Tx *>(tx)->send(frags, nr_frags, flags, gso_type, gso_size);
+}
+
 extern "C" int xsn_tx_send(xsn_tx *tx, const void *data, unsigned int len, unsigned int flags)
 {
-	return reinterpret_cast<Tx *>(tx)->send(data, len, flags);
+	const xsn_frag frag = { data, len };
+
+	return reinterpret_cast<Tx *>(tx)->send(&frag, 1, flags, XSN_GSO_NONE, 0);
 }
 
 extern "C" bool xsn_tx_push(xsn_tx *tx)
@@ -1006,6 +1216,8 @@ extern "C" const char *xsn_broken_name(xsn_broken reason)
 		return "grant-busy";
 	case XSN_BROKEN_TX_STATUS:
 		return "bad-tx-status";
+	case XSN_BROKEN_PACKET:
+		return "bad-packet";
 	}
 	return "unknown";
 }

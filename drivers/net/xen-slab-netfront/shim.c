@@ -23,7 +23,15 @@ static_assert(XSN_EINVAL == EINVAL && XSN_ENOMEM == ENOMEM && XSN_ENOSPC == ENOS
 static_assert(XSN_TXF_CSUM_BLANK == XEN_NETTXF_csum_blank &&
 	      XSN_TXF_DATA_VALIDATED == XEN_NETTXF_data_validated);
 static_assert(XSN_RSP_DROPPED == XEN_NETIF_RSP_DROPPED && XSN_RSP_ERROR == XEN_NETIF_RSP_ERROR &&
-	      XSN_RSP_OKAY == XEN_NETIF_RSP_OKAY);
+	      XSN_RSP_OKAY == XEN_NETIF_RSP_OKAY && XSN_RSP_NULL == XEN_NETIF_RSP_NULL);
+static_assert(XSN_EXTRA_TYPE_GSO == XEN_NETIF_EXTRA_TYPE_GSO &&
+	      XSN_EXTRA_TYPE_MAX == XEN_NETIF_EXTRA_TYPE_MAX &&
+	      XSN_EXTRA_FLAG_MORE == XEN_NETIF_EXTRA_FLAG_MORE);
+static_assert(XSN_GSO_TCPV4 == XEN_NETIF_GSO_TYPE_TCPV4 &&
+	      XSN_GSO_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6);
+static_assert(XSN_TXF_MORE_DATA == XEN_NETTXF_more_data &&
+	      XSN_TXF_EXTRA_INFO == XEN_NETTXF_extra_info);
+static_assert(XSN_MAX_SLOTS == XEN_NETIF_NR_SLOTS_MIN);
 
 struct xsn_ring {
 	struct xen_netif_rx_front_ring front;
@@ -131,6 +139,26 @@ int xsn_ring_has_responses(const struct xsn_ring *ring)
 	return RING_HAS_UNCONSUMED_RESPONSES(&ring->front);
 }
 
+void xsn_ring_copy_extra(const struct xsn_ring *ring, unsigned int idx, struct xsn_extra *extra)
+{
+	union {
+		struct xen_netif_rx_response rsp;
+		struct xen_netif_extra_info extra;
+	} u;
+
+	BUILD_BUG_ON(sizeof(u.extra) != sizeof(u.rsp));
+	/* The backend wrote the extra-info slot over the response. */
+	RING_COPY_RESPONSE(&ring->front, idx, &u.rsp);
+	extra->type = u.extra.type;
+	extra->flags = u.extra.flags;
+	extra->gso_type = 0;
+	extra->gso_size = 0;
+	if (u.extra.type == XEN_NETIF_EXTRA_TYPE_GSO) {
+		extra->gso_type = u.extra.u.gso.type;
+		extra->gso_size = u.extra.u.gso.size;
+	}
+}
+
 struct xsn_txring {
 	struct xen_netif_tx_front_ring front;
 };
@@ -191,6 +219,20 @@ void xsn_txring_post_request(struct xsn_txring *ring, unsigned short id, unsigne
 	req->flags = flags;
 	req->id = id;
 	req->size = size;
+	ring->front.req_prod_pvt++;
+}
+
+void xsn_txring_post_gso(struct xsn_txring *ring, unsigned int gso_type, unsigned int gso_size)
+{
+	struct xen_netif_extra_info *extra =
+		(struct xen_netif_extra_info *)RING_GET_REQUEST(&ring->front, ring->front.req_prod_pvt);
+
+	extra->type = XEN_NETIF_EXTRA_TYPE_GSO;
+	extra->flags = 0;
+	extra->u.gso.size = gso_size;
+	extra->u.gso.type = gso_type;
+	extra->u.gso.pad = 0;
+	extra->u.gso.features = 0;
 	ring->front.req_prod_pvt++;
 }
 

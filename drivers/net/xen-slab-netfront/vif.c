@@ -7,9 +7,11 @@
  * One queue, one event channel for both rings, NAPI for rx and for tx
  * completions.  Negotiated: request-rx-copy (required), feature-rx-notify,
  * checksum offload in both directions (IPv4; IPv6 too when the backend
- * offers feature-ipv6-csum-offload).  Not offered: scatter-gather, GSO,
- * split event channels, multiple queues, XDP, the control ring: every frame
- * fits one page-sized buffer (MTU 1500 at most).
+ * offers feature-ipv6-csum-offload), scatter-gather and TCP GSO: received
+ * packets of several slots with GSO extra info (feature-sg,
+ * feature-gso-tcpv4/-tcpv6 always written), sent ones when the backend
+ * offers feature-sg and feature-gso-tcpv4/-tcpv6.  Not offered: split event
+ * channels, multiple queues, XDP, the control ring, an MTU over 1500.
  *
  * The xenbus state machine is xen-netfront's: connect when the backend
  * waits (InitWait), close when it closes; in addition a frontend that the
@@ -28,6 +30,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/timer.h>
+#include <net/tcp.h>
 #include <xen/events.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -72,6 +75,10 @@ struct xsv_info {
 	enum xsn_grant_mode mode;
 	/* The backend takes and sends IPv6 frames with a blank checksum. */
 	bool ipv6_csum;
+	/* The backend takes packets over several slots, and GSO packets. */
+	bool can_sg;
+	bool gso_tcpv4;
+	bool gso_tcpv6;
 	/* Counters of earlier connections, folded in at disconnect. */
 	struct rtnl_link_stats64 base;
 	atomic64_t rx_dropped;
@@ -124,37 +131,87 @@ static const struct xsn_transport_ops xsv_tx_ops = {
 	.notify = xsv_notify,
 };
 
-/* Called by xsn_rx_poll() for each valid response, in NAPI context. */
-static void xsv_deliver(void *arg, const void *data, unsigned int len, unsigned int flags)
+/* Bytes of a received packet copied into the skb's head; the rest goes to page frags. */
+#define XSV_RX_HEAD 256
+
+/* Copies @len bytes from offset @off of @pkt's slots to @dst. */
+static void xsv_copy_out(const struct xsn_packet *pkt, unsigned int off, void *dst,
+			 unsigned int len)
+{
+	unsigned int i = 0;
+
+	while (off >= pkt->frags[i].len) {
+		off -= pkt->frags[i].len;
+		i++;
+	}
+	while (len) {
+		unsigned int n = min(len, pkt->frags[i].len - off);
+
+		memcpy(dst, (const u8 *)pkt->frags[i].data + off, n);
+		dst += n;
+		len -= n;
+		off = 0;
+		i++;
+	}
+}
+
+/*
+ * Called by xsn_rx_poll() for each valid packet, in NAPI context.  A copy:
+ * in the kept-grant mode the backend can still write the buffers, and they
+ * go back to their cache when this returns.  A packet up to a page goes
+ * whole into the skb's head; a bigger one has its first XSV_RX_HEAD bytes
+ * there and the rest in page frags, a page each.
+ */
+static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 {
 	struct xsv_info *info = arg;
+	unsigned int len = pkt->len, head, off, i;
 	struct sk_buff *skb;
 
-	if (len < ETH_HLEN) {
-		atomic64_inc(&info->rx_dropped);
-		return;
+	if (len < ETH_HLEN ||
+	    (pkt->gso_type && !(pkt->flags & XEN_NETRXF_csum_blank)) ||
+	    (len > PAGE_SIZE && DIV_ROUND_UP(len - XSV_RX_HEAD, PAGE_SIZE) > MAX_SKB_FRAGS))
+		goto drop;
+	head = len <= PAGE_SIZE ? len : XSV_RX_HEAD;
+	skb = napi_alloc_skb(&info->napi, head);
+	if (!skb)
+		goto drop;
+	xsv_copy_out(pkt, 0, skb_put(skb, head), head);
+	for (off = head, i = 0; off < len; off += PAGE_SIZE, i++) {
+		unsigned int n = min_t(unsigned int, len - off, PAGE_SIZE);
+		struct page *page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+
+		if (!page) {
+			kfree_skb(skb);
+			goto drop;
+		}
+		xsv_copy_out(pkt, off, page_address(page), n);
+		skb_add_rx_frag(skb, i, page, 0, n, PAGE_SIZE);
 	}
-	/* A copy: in the kept-grant mode the backend can still write the page. */
-	skb = napi_alloc_skb(&info->napi, len);
-	if (!skb) {
-		atomic64_inc(&info->rx_dropped);
-		return;
-	}
-	skb_put_data(skb, data, len);
 	skb->protocol = eth_type_trans(skb, info->dev);
 	/* skb_checksum_setup() finds the IP header through it. */
 	skb_reset_network_header(skb);
-	if (flags & XEN_NETRXF_csum_blank) {
+	if (pkt->gso_type) {
+		skb_shinfo(skb)->gso_size = pkt->gso_size;
+		skb_shinfo(skb)->gso_type = pkt->gso_type == XSN_GSO_TCPV4 ? SKB_GSO_TCPV4 :
+									  SKB_GSO_TCPV6;
+		/* The stack checks the headers and counts the segments. */
+		skb_shinfo(skb)->gso_type |= SKB_GSO_DODGY;
+		skb_shinfo(skb)->gso_segs = 0;
+	}
+	if (pkt->flags & XEN_NETRXF_csum_blank) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		if (skb_checksum_setup(skb, false)) {
-			atomic64_inc(&info->rx_dropped);
 			kfree_skb(skb);
-			return;
+			goto drop;
 		}
-	} else if (flags & XEN_NETRXF_data_validated) {
+	} else if (pkt->flags & XEN_NETRXF_data_validated) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	}
 	napi_gro_receive(&info->napi, skb);
+	return;
+drop:
+	atomic64_inc(&info->rx_dropped);
 }
 
 /* Tx completions: recycle buffers, wake the queue once there is room. */
@@ -162,7 +219,7 @@ static void xsv_tx_complete(struct xsv_info *info)
 {
 	spin_lock(&info->tx_lock);
 	xsn_tx_poll(info->tx, INT_MAX);
-	if (netif_queue_stopped(info->dev) && xsn_tx_space(info->tx))
+	if (netif_queue_stopped(info->dev) && xsn_tx_space(info->tx) >= XSN_TX_MAX_SLOTS)
 		netif_wake_queue(info->dev);
 	spin_unlock(&info->tx_lock);
 }
@@ -221,23 +278,43 @@ static irqreturn_t xsv_interrupt(int irq, void *dev_id)
 static netdev_tx_t xsv_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct xsv_info *info = netdev_priv(dev);
-	unsigned int flags = 0;
+	struct xsn_frag frags[MAX_SKB_FRAGS + 1];
+	unsigned int flags = 0, gso_type = XSN_GSO_NONE, gso_size = 0, nr = 0, i;
 	int err = -ENOTCONN;
 
 	/*
 	 * A partial checksum (TCP or UDP, NETIF_F_IP_CSUM/IPV6_CSUM) is the
-	 * backend's to fill in, as with xen-netfront; no scatter-gather.
+	 * backend's to fill in, as with xen-netfront.
 	 */
 	if (skb->ip_summed == CHECKSUM_PARTIAL)
 		flags = XSN_TXF_CSUM_BLANK | XSN_TXF_DATA_VALIDATED;
 	else if (skb->ip_summed == CHECKSUM_UNNECESSARY)
 		flags = XSN_TXF_DATA_VALIDATED;
-	if (skb_linearize(skb))
+	if (skb_is_gso(skb)) {
+		/* NETIF_F_TSO and _TSO6 only: the stack segments anything else. */
+		if (skb_shinfo(skb)->gso_type & SKB_GSO_TCPV4)
+			gso_type = XSN_GSO_TCPV4;
+		else if (skb_shinfo(skb)->gso_type & SKB_GSO_TCPV6)
+			gso_type = XSN_GSO_TCPV6;
+		else
+			goto drop;
+		gso_size = skb_shinfo(skb)->gso_size;
+	}
+	if (skb_has_frag_list(skb) && skb_linearize(skb))
 		goto drop;
+	frags[nr].data = skb->data;
+	frags[nr++].len = skb_headlen(skb);
+	for (i = 0; i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *frag = &skb_shinfo(skb)->frags[i];
+
+		frags[nr].data = skb_frag_address(frag);
+		frags[nr++].len = skb_frag_size(frag);
+	}
 	spin_lock(&info->tx_lock);
 	if (info->tx) {
-		err = xsn_tx_send(info->tx, skb->data, skb->len, flags);
-		if (!xsn_tx_space(info->tx))
+		err = xsn_tx_send_packet(info->tx, frags, nr, flags, gso_type, gso_size);
+		/* Room for the largest packet, or the queue waits for completions. */
+		if (xsn_tx_space(info->tx) < XSN_TX_MAX_SLOTS)
 			netif_stop_queue(dev);
 		if (!netdev_xmit_more() || netif_queue_stopped(dev))
 			xsn_tx_push(info->tx);
@@ -309,7 +386,13 @@ static netdev_features_t xsv_fix_features(struct net_device *dev, netdev_feature
 	struct xsv_info *info = netdev_priv(dev);
 
 	if (!info->ipv6_csum)
-		features &= ~NETIF_F_IPV6_CSUM;
+		features &= ~(NETIF_F_IPV6_CSUM | NETIF_F_TSO6);
+	if (!info->can_sg)
+		features &= ~(NETIF_F_SG | NETIF_F_TSO | NETIF_F_TSO6);
+	if (!info->gso_tcpv4)
+		features &= ~NETIF_F_TSO;
+	if (!info->gso_tcpv6)
+		features &= ~NETIF_F_TSO6;
 	return features;
 }
 
@@ -367,12 +450,12 @@ static int xsv_stats_show(struct seq_file *m, void *unused)
 		return 0;
 	}
 	seq_printf(m, "grants %s\n", info->mode == XSN_GRANT_PERSISTENT ? "kept" : "per-request");
-	seq_printf(m, "rx packets %llu bytes %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu polls %llu buffer_shortfalls %llu broken %s\n",
-		   rx.packets, rx.bytes, rx.grant_ops, rx.grants_active, rx.requests,
+	seq_printf(m, "rx packets %llu bytes %llu gso_packets %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu polls %llu buffer_shortfalls %llu broken %s\n",
+		   rx.packets, rx.bytes, rx.gso_packets, rx.grant_ops, rx.grants_active, rx.requests,
 		   rx.outstanding, rx.notifies, rx.polls, rx.buffer_shortfalls,
 		   xsn_broken_name(rx.broken));
-	seq_printf(m, "tx packets %llu bytes %llu errors %llu dropped %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu ring_full %llu buffer_shortfalls %llu broken %s\n",
-		   tx.packets, tx.bytes, tx.errors, tx.dropped, tx.grant_ops, tx.grants_active,
+	seq_printf(m, "tx packets %llu bytes %llu gso_packets %llu errors %llu dropped %llu grant_ops %llu grants_active %llu requests %llu outstanding %llu notifies %llu ring_full %llu buffer_shortfalls %llu broken %s\n",
+		   tx.packets, tx.bytes, tx.gso_packets, tx.errors, tx.dropped, tx.grant_ops, tx.grants_active,
 		   tx.requests, tx.outstanding, tx.notifies, tx.ring_full, tx.buffer_shortfalls,
 		   xsn_broken_name(tx.broken));
 	return 0;
@@ -384,10 +467,11 @@ static void xsv_report(struct xsv_info *info, const struct xsn_rx_stats *rx,
 		       const struct xsn_tx_stats *tx, unsigned int deferred)
 {
 	dev_info(&info->xdev->dev,
-		 "disconnected (%s grants): rx packets %llu bytes %llu grant_ops %llu grants_active %llu buffers_in_use %llu broken %s; tx packets %llu bytes %llu errors %llu dropped %llu grant_ops %llu grants_active %llu buffers_in_use %llu broken %s; deferred grant ends %u\n",
+		 "disconnected (%s grants): rx packets %llu bytes %llu gso_packets %llu grant_ops %llu grants_active %llu buffers_in_use %llu broken %s; tx packets %llu bytes %llu gso_packets %llu errors %llu dropped %llu grant_ops %llu grants_active %llu buffers_in_use %llu broken %s; deferred grant ends %u\n",
 		 info->mode == XSN_GRANT_PERSISTENT ? "kept" : "per-request", rx->packets,
-		 rx->bytes, rx->grant_ops, rx->grants_active, rx->buffers.in_use + rx->reqs.in_use,
-		 xsn_broken_name(rx->broken), tx->packets, tx->bytes, tx->errors, tx->dropped,
+		 rx->bytes, rx->gso_packets, rx->grant_ops, rx->grants_active,
+		 rx->buffers.in_use + rx->reqs.in_use, xsn_broken_name(rx->broken), tx->packets,
+		 tx->bytes, tx->gso_packets, tx->errors, tx->dropped,
 		 tx->grant_ops, tx->grants_active, tx->buffers.in_use + tx->reqs.in_use,
 		 xsn_broken_name(tx->broken), deferred);
 }
@@ -521,9 +605,9 @@ static const struct {
 } xsv_features[] = {
 	{ "request-rx-copy", "1" },
 	{ "feature-rx-notify", "1" },
-	{ "feature-sg", "0" },
-	{ "feature-gso-tcpv4", "0" },
-	{ "feature-gso-tcpv6", "0" },
+	{ "feature-sg", "1" },
+	{ "feature-gso-tcpv4", "1" },
+	{ "feature-gso-tcpv6", "1" },
 	{ "feature-no-csum-offload", "0" },
 	{ "feature-ipv6-csum-offload", "1" },
 };
@@ -593,6 +677,9 @@ static int xsv_connect(struct xsv_info *info)
 	rtnl_lock();
 	err = xsv_read_mac(info);
 	info->ipv6_csum = xenbus_read_unsigned(xdev->otherend, "feature-ipv6-csum-offload", 0);
+	info->can_sg = xenbus_read_unsigned(xdev->otherend, "feature-sg", 0);
+	info->gso_tcpv4 = xenbus_read_unsigned(xdev->otherend, "feature-gso-tcpv4", 0);
+	info->gso_tcpv6 = xenbus_read_unsigned(xdev->otherend, "feature-gso-tcpv6", 0);
 	netdev_update_features(info->dev);
 	rtnl_unlock();
 	if (err) {
@@ -611,6 +698,11 @@ static int xsv_connect(struct xsv_info *info)
 	snprintf(name, sizeof(name), "%s", dev_name(&xdev->dev));
 	targs.mode = info->mode;
 	targs.sring = info->tx_sring;
+	targs.sg = info->can_sg;
+	if (info->can_sg && info->gso_tcpv4)
+		targs.gso_types |= 1U << XSN_GSO_TCPV4;
+	if (info->can_sg && info->gso_tcpv6)
+		targs.gso_types |= 1U << XSN_GSO_TCPV6;
 	targs.ops = &xsv_tx_ops;
 	targs.ops_ctx = info;
 	err = xsn_tx_create(name, &targs, &tx);
@@ -618,6 +710,7 @@ static int xsv_connect(struct xsv_info *info)
 		goto fail_create;
 	rargs.mode = info->mode;
 	rargs.sring = info->rx_sring;
+	rargs.sg = true;
 	rargs.ops = &xsv_rx_ops;
 	rargs.ops_ctx = info;
 	rargs.deliver = xsv_deliver;
@@ -664,10 +757,12 @@ static int xsv_connect(struct xsv_info *info)
 		local_bh_enable();
 	}
 	rtnl_unlock();
-	dev_info(&xdev->dev, "connected to domain %d: %pM, %s grants, rx ring %u, tx ring %u\n",
+	dev_info(&xdev->dev,
+		 "connected to domain %d: %pM, %s grants, rx ring %u, tx ring %u, tx sg %d gso tcpv4 %d tcpv6 %d\n",
 		 xdev->otherend_id, info->dev->dev_addr,
 		 info->mode == XSN_GRANT_PERSISTENT ? "kept" : "per-request", info->rx_ref,
-		 info->tx_ref);
+		 info->tx_ref, info->can_sg, !!(targs.gso_types & (1U << XSN_GSO_TCPV4)),
+		 !!(targs.gso_types & (1U << XSN_GSO_TCPV6)));
 	return 0;
 
 fail_create:
@@ -815,8 +910,11 @@ static int xsv_probe(struct xenbus_device *xdev, const struct xenbus_device_id *
 	}
 	dev->netdev_ops = &xsv_netdev_ops;
 	dev->max_mtu = ETH_DATA_LEN;
-	dev->hw_features = NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | NETIF_F_RXCSUM;
+	dev->hw_features = NETIF_F_IP_CSUM | NETIF_F_IPV6_CSUM | NETIF_F_RXCSUM | NETIF_F_SG |
+			   NETIF_F_TSO | NETIF_F_TSO6;
 	dev->features = dev->hw_features;
+	/* The first tx request's size field has 16 bits. */
+	netif_set_tso_max_size(dev, XSN_TX_MAX_LEN - MAX_TCP_HEADER);
 	SET_NETDEV_DEV(dev, &xdev->dev);
 	netif_napi_add(dev, &info->napi, xsv_poll);
 	err = xsv_read_mac(info);

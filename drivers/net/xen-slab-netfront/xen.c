@@ -164,8 +164,7 @@ static irqreturn_t xsn_xen_interrupt(int irq, void *dev_id)
 }
 
 int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode mode,
-			 void (*deliver)(void *arg, const void *data, unsigned int len,
-					 unsigned int flags),
+			 void (*deliver)(void *arg, const struct xsn_packet *pkt),
 			 void *arg, struct xsn_xen_front **out)
 {
 	struct evtchn_alloc_unbound alloc = { .dom = DOMID_SELF, .remote_dom = backend };

@@ -42,13 +42,21 @@ enum xsn_grant_mode {
  *	request outstanding (unknown or repeated id).
  * @XSN_BROKEN_STATUS: a negative (error) or zero status.
  * @XSN_BROKEN_LENGTH: offset + length past the end of the page.
- * @XSN_BROKEN_FLAGS: flags this frontend never negotiated (more_data,
- *	extra_info).
+ * @XSN_BROKEN_FLAGS: flags this frontend never negotiated (more_data or
+ *	extra_info without &xsn_rx_args.sg, gso_prefix ever, extra_info on a
+ *	packet's later slot).
  * @XSN_BROKEN_GRANT_BUSY: the backend still had a buffer's grant in use when
  *	its response arrived.
  * @XSN_BROKEN_TX_STATUS: a tx response with a status other than
- *	XEN_NETIF_RSP_OKAY, _ERROR or _DROPPED (no request of this frontend
- *	has an extra slot, so XEN_NETIF_RSP_NULL is never valid either).
+ *	XEN_NETIF_RSP_OKAY, _ERROR or _DROPPED, or a missing or unexpected
+ *	XEN_NETIF_RSP_NULL: that status is valid only right after the
+ *	response to a packet's first slot, once per extra-info slot the
+ *	packet carried (a GSO packet's one).
+ * @XSN_BROKEN_PACKET: a packet over several rx slots that is not whole
+ *	(more_data or extra info with no further response published), has
+ *	more than %XSN_MAX_SLOTS data slots or more extra slots than there
+ *	are extra types, or an extra-info slot of type 0, an unknown type or
+ *	a GSO type or size that is not valid.
  */
 enum xsn_broken {
 	XSN_OK = 0,
@@ -59,6 +67,53 @@ enum xsn_broken {
 	XSN_BROKEN_FLAGS,
 	XSN_BROKEN_GRANT_BUSY,
 	XSN_BROKEN_TX_STATUS,
+	XSN_BROKEN_PACKET,
+};
+
+/*
+ * Most data slots one packet may take on either ring: XEN_NETIF_NR_SLOTS_MIN,
+ * what every netif backend and frontend must accept.
+ */
+#define XSN_MAX_SLOTS 18
+/* The largest tx packet: the first request's size field has 16 bits. */
+#define XSN_TX_MAX_LEN 65535U
+/* Ring slots the largest tx packet takes: 16 data slots and a GSO slot. */
+#define XSN_TX_MAX_SLOTS 17
+
+/* GSO types (XEN_NETIF_GSO_TYPE_*). */
+#define XSN_GSO_NONE 0
+#define XSN_GSO_TCPV4 1
+#define XSN_GSO_TCPV6 2
+
+/**
+ * struct xsn_frag - a piece of a packet
+ * @data: its bytes.
+ * @len: how many.
+ */
+struct xsn_frag {
+	const void *data;
+	unsigned int len;
+};
+
+/**
+ * struct xsn_packet - one received packet, as its rx slots hold it
+ * @len: its length, the sum of the fragments' lengths.
+ * @flags: the first response's XEN_NETRXF_* flags (csum_blank,
+ *	data_validated, more_data, extra_info).
+ * @gso_type: %XSN_GSO_NONE, or %XSN_GSO_TCPV4 / %XSN_GSO_TCPV6 from the
+ *	packet's GSO extra-info slot.
+ * @gso_size: the segment size of a GSO packet (MSS), not 0 when @gso_type
+ *	is set.
+ * @nr_frags: data slots, 1 .. %XSN_MAX_SLOTS.
+ * @frags: each slot's data, in order, inside the rx buffers.
+ */
+struct xsn_packet {
+	unsigned int len;
+	unsigned int flags;
+	unsigned int gso_type;
+	unsigned int gso_size;
+	unsigned int nr_frags;
+	struct xsn_frag frags[XSN_MAX_SLOTS];
 };
 
 /**
@@ -87,11 +142,16 @@ struct xsn_transport_ops {
  * @refill_threshold: refill once this many ring slots are free (batching);
  *	0 means a quarter of the ring.
  * @reservation: rx buffers kept constructed in the cache; 0 means the ring size.
+ * @sg: accept packets over several slots (XEN_NETRXF_more_data) and GSO
+ *	extra info, as a frontend that wrote feature-sg and feature-gso-tcpv4
+ *	or -tcpv6 must; without it every packet is one slot and those flags
+ *	mark the connection broken.
  * @ops: the transport.
  * @ops_ctx: passed to every @ops call.
- * @deliver: called for each valid response with the packet's data; in
- *	persistent mode the backend can still write the page while it is read,
- *	so @deliver must copy before it trusts the contents.
+ * @deliver: called for each valid packet, once all of its slots were
+ *	checked; the buffers go back to the cache when it returns.  In
+ *	persistent mode the backend can still write the pages while they are
+ *	read, so @deliver must copy before it trusts the contents.
  * @deliver_arg: passed to @deliver.
  */
 struct xsn_rx_args {
@@ -100,16 +160,18 @@ struct xsn_rx_args {
 	unsigned int start;
 	unsigned int refill_threshold;
 	unsigned int reservation;
+	bool sg;
 	const struct xsn_transport_ops *ops;
 	void *ops_ctx;
-	void (*deliver)(void *arg, const void *data, unsigned int len, unsigned int flags);
+	void (*deliver)(void *arg, const struct xsn_packet *pkt);
 	void *deliver_arg;
 };
 
 /**
  * struct xsn_rx_stats - counters of one rx queue
- * @packets: responses delivered.
+ * @packets: packets delivered.
  * @bytes: payload bytes delivered.
+ * @gso_packets: packets delivered with GSO extra info.
  * @grant_ops: grants made plus grants ended.
  * @grants: grants made.
  * @grant_ends: grants ended at once.
@@ -128,6 +190,7 @@ struct xsn_rx_args {
 struct xsn_rx_stats {
 	u64 packets;
 	u64 bytes;
+	u64 gso_packets;
 	u64 grant_ops;
 	u64 grants;
 	u64 grant_ends;
@@ -149,6 +212,9 @@ struct xsn_rx;
 /* netif tx request flags (XEN_NETTXF_*) a sender may pass to xsn_tx_send(). */
 #define XSN_TXF_CSUM_BLANK (1U << 0)
 #define XSN_TXF_DATA_VALIDATED (1U << 1)
+/* Set by the tx ring itself on multi-slot and GSO packets. */
+#define XSN_TXF_MORE_DATA (1U << 2)
+#define XSN_TXF_EXTRA_INFO (1U << 3)
 
 /**
  * struct xsn_tx_args - how a tx queue is built
@@ -159,6 +225,11 @@ struct xsn_rx;
  * @start: the ring index given to xsn_tx_sring_init().
  * @reservation: tx buffers kept constructed in the cache; 0 means the ring
  *	size.
+ * @sg: packets may take several slots (the backend offers feature-sg):
+ *	up to %XSN_TX_MAX_LEN bytes; without it %XSN_PAGE_SIZE at most.
+ * @gso_types: the GSO types the backend offers (feature-gso-tcpv4,
+ *	-tcpv6), as a mask of 1 << %XSN_GSO_TCPV4 and 1 << %XSN_GSO_TCPV6;
+ *	needs @sg.
  * @ops: the transport; its @grant grants read-only access.
  * @ops_ctx: passed to every @ops call.
  */
@@ -167,26 +238,30 @@ struct xsn_tx_args {
 	void *sring;
 	unsigned int start;
 	unsigned int reservation;
+	bool sg;
+	unsigned int gso_types;
 	const struct xsn_transport_ops *ops;
 	void *ops_ctx;
 };
 
 /**
  * struct xsn_tx_stats - counters of one tx queue
- * @packets: packets the backend answered with XEN_NETIF_RSP_OKAY.
+ * @packets: packets whose first slot the backend answered with
+ *	XEN_NETIF_RSP_OKAY.
  * @bytes: their bytes.
- * @errors: responses with XEN_NETIF_RSP_ERROR.
- * @dropped: responses with XEN_NETIF_RSP_DROPPED.
+ * @errors: packets answered with XEN_NETIF_RSP_ERROR.
+ * @dropped: packets answered with XEN_NETIF_RSP_DROPPED.
  * @grant_ops: grants made plus grants ended.
  * @grants: grants made.
  * @grant_ends: grants ended at once.
  * @grant_ends_deferred: grants the backend still used when they were ended.
  * @grants_active: grants made and not yet ended.
- * @requests: requests put on the ring.
+ * @requests: requests put on the ring (data and extra-info slots).
+ * @gso_packets: GSO packets sent (each with one extra-info slot).
  * @notifies: notifications sent to the backend.
  * @polls: calls of xsn_tx_poll().
  * @outstanding: requests on the ring without a response.
- * @ring_full: sends refused because every slot was in use.
+ * @ring_full: sends refused because too few slots were free.
  * @buffer_shortfalls: sends refused for want of a buffer or a grant.
  * @broken: an &enum xsn_broken.
  * @buffers: the tx buffer cache.
@@ -203,6 +278,7 @@ struct xsn_tx_stats {
 	u64 grant_ends_deferred;
 	u64 grants_active;
 	u64 requests;
+	u64 gso_packets;
 	u64 notifies;
 	u64 polls;
 	u64 outstanding;
@@ -351,22 +427,39 @@ void xsn_tx_sring_init(void *sring, unsigned int start);
 int xsn_tx_create(const char *name, const struct xsn_tx_args *args, struct xsn_tx **tx);
 
 /**
- * xsn_tx_send() - put one packet on the ring
+ * xsn_tx_send_packet() - put one packet on the ring
  * @tx: the queue.
- * @data: the packet (an Ethernet frame); copied into a tx buffer, so the
- *	caller may free it on return.
- * @len: its length, 1 .. 4096.
+ * @frags: the packet (an Ethernet frame) in pieces; copied into tx buffers
+ *	(each slot but the last filled to %XSN_PAGE_SIZE), so the caller may
+ *	free them on return.
+ * @nr_frags: how many pieces (pieces of length 0 are allowed).
  * @flags: %XSN_TXF_CSUM_BLANK and %XSN_TXF_DATA_VALIDATED only.
- *
- * The request becomes visible to the backend at the next xsn_tx_push().
- * xsn_tx_send(), xsn_tx_push(), xsn_tx_poll() and xsn_tx_rearm() of one
- * queue must be serialised by the caller (one lock).
- *
+ * @gso_type: %XSN_GSO_NONE, or a type of &xsn_tx_args.gso_types: the
+ *	packet goes with a GSO extra-info slot (the backend segments it).
+ * @gso_size: the segment size of a GSO packet, 1 .. 65535.
+ * The packet takes DIV_ROUND_UP(len, %XSN_PAGE_SIZE) data slots and a slot
+ * for the GSO extra info.  The requests become visible to the backend at
+ * the next xsn_tx_push().  xsn_tx_send_packet(), xsn_tx_push(),
+ * xsn_tx_poll() and xsn_tx_rearm() of one queue must be serialised by the
+ * caller (one lock).
  * Context: any context but hard irq; bottom halves may be off.
- * Return: 0; -ENOSPC when every ring slot is in use (retry after
+ * Return: 0; -ENOSPC when too few ring slots are free (retry after
  * xsn_tx_poll() freed some); -ENOMEM when no buffer or grant was to be
- * had; -EMSGSIZE for a bad @len; -EINVAL for other @flags or a broken
- * connection.
+ * had; -EMSGSIZE for a length of 0 or over the limit (%XSN_PAGE_SIZE
+ * without &xsn_tx_args.sg, %XSN_TX_MAX_LEN with it); -EINVAL for other
+ * @flags, a GSO type not offered, a bad @gso_size, or a broken connection.
+ */
+int xsn_tx_send_packet(struct xsn_tx *tx, const struct xsn_frag *frags, unsigned int nr_frags,
+		       unsigned int flags, unsigned int gso_type, unsigned int gso_size);
+
+/**
+ * xsn_tx_send() - put a packet of one piece on the ring
+ * @tx: the queue.
+ * @data: the packet.
+ * @len: its length.
+ * @flags: as for xsn_tx_send_packet().
+ * xsn_tx_send_packet() with one fragment and no GSO.
+ * Return: as xsn_tx_send_packet().
  */
 int xsn_tx_send(struct xsn_tx *tx, const void *data, unsigned int len, unsigned int flags);
 
@@ -386,7 +479,9 @@ bool xsn_tx_push(struct xsn_tx *tx);
  * @budget: most responses to handle.
  *
  * Validates each response, ends its buffer's grant in per-request mode and
- * returns the buffer and the bookkeeping to their caches.  A response that a
+ * returns the buffer and the bookkeeping to their caches; the NULL
+ * responses of a packet's extra-info slots are consumed with its first
+ * slot's response.  A response that a
  * correct backend never sends marks the connection broken.
  *
  * Return: responses handled.
@@ -414,7 +509,8 @@ bool xsn_tx_has_work(struct xsn_tx *tx);
  * xsn_tx_space() - free ring slots
  * @tx: the queue.
  *
- * Return: how many more packets xsn_tx_send() can put on the ring now.
+ * Return: free ring slots; a packet needs one per %XSN_PAGE_SIZE bytes and
+ * one for GSO, %XSN_TX_MAX_SLOTS at most.
  */
 unsigned int xsn_tx_space(struct xsn_tx *tx);
 

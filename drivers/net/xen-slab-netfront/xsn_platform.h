@@ -60,7 +60,24 @@ int xsn_ring_final_check(struct xsn_ring *ring);
 /* RING_HAS_UNCONSUMED_RESPONSES. */
 int xsn_ring_has_responses(const struct xsn_ring *ring);
 
+/* struct xen_netif_extra_info: types and flags the consumer looks at. */
+#define XSN_EXTRA_TYPE_GSO 1
+#define XSN_EXTRA_TYPE_MAX 6
+#define XSN_EXTRA_FLAG_MORE (1U << 0)
+
+/* A copy of one extra-info slot (GSO fields; other types keep only type, flags). */
+struct xsn_extra {
+	unsigned char type;
+	unsigned char flags;
+	unsigned char gso_type;
+	unsigned short gso_size;
+};
+
+/* The extra-info slot a backend wrote in place of the response at @idx. */
+void xsn_ring_copy_extra(const struct xsn_ring *ring, unsigned int idx, struct xsn_extra *extra);
+
 /* netif tx response status values (XEN_NETIF_RSP_*). */
+#define XSN_RSP_NULL 1
 #define XSN_RSP_DROPPED (-2)
 #define XSN_RSP_ERROR (-1)
 #define XSN_RSP_OKAY 0
@@ -84,6 +101,8 @@ void xsn_txring_set_rsp_cons(struct xsn_txring *ring, unsigned int cons);
 /* Writes one tx request (offset 0, the given flags and size) and advances. */
 void xsn_txring_post_request(struct xsn_txring *ring, unsigned short id, unsigned int gref,
 			     unsigned short flags, unsigned short size);
+/* Writes a GSO extra-info slot (XEN_NETIF_EXTRA_TYPE_GSO) and advances. */
+void xsn_txring_post_gso(struct xsn_txring *ring, unsigned int gso_type, unsigned int gso_size);
 int xsn_txring_push_requests(struct xsn_txring *ring);
 unsigned int xsn_txring_read_rsp_prod(const struct xsn_txring *ring);
 int xsn_txring_rsp_prod_overflow(const struct xsn_txring *ring, unsigned int prod);

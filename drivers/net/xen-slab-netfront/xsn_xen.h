@@ -69,8 +69,7 @@ struct xsn_xen_front_stats {
  * Return: 0 or a negative errno.
  */
 int xsn_xen_front_create(const char *name, domid_t backend, enum xsn_grant_mode mode,
-			 void (*deliver)(void *arg, const void *data, unsigned int len,
-					 unsigned int flags),
+			 void (*deliver)(void *arg, const struct xsn_packet *pkt),
 			 void *arg, struct xsn_xen_front **out);
 
 /**
