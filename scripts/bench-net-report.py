@@ -37,7 +37,11 @@ def parse(path):
             key = (kv["frontend"], kv["dir"])
             r = runs.setdefault(key, {"secs": 0.0, "cpu": 0, "packets": 0, "grants": 0,
                                       "bytes": 0, "rounds": 0, "nb": [0] * 6, "nbok": True,
-                                      "grants_ok": True})
+                                      "grants_ok": True, "tputs": [], "cpus": []})
+            rmb = int(kv["mib"]) * 1.048576
+            if float(kv["secs"]) > 0:
+                r["tputs"].append(rmb / float(kv["secs"]))
+            r["cpus"].append(int(kv["cpu_jiffies"]) * 10.0 / rmb)
             r["secs"] += float(kv["secs"])
             r["cpu"] += int(kv["cpu_jiffies"])
             r["packets"] += int(kv["packets"])
@@ -78,8 +82,12 @@ def main():
                 if r:
                     yield dname, fname, r, base
 
-    print("| direction | frontend | MB/s | ratio | domU CPU ms/MB | ratio | packets/MB |")
-    print("|---|---|---|---|---|---|---|")
+    def spread(v, fmt):
+        return f"{min(v):{fmt}}-{max(v):{fmt}}" if v else "-"
+
+    print("| direction | frontend | MB/s | ratio | domU CPU ms/MB | ratio | packets/MB "
+          "| MB/s per round | CPU ms/MB per round |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for dname, fname, r, base in rows():
         mb = r["bytes"] / 1e6
         tput = mb / r["secs"] if r["secs"] > 0 else 0.0
@@ -95,10 +103,23 @@ def main():
         else:
             cols.append("-")
         cols.append(f"{r['packets'] / mb:.0f}")
+        cols.append(spread(r["tputs"], ".1f"))
+        cols.append(spread(r["cpus"], ".1f"))
         print("| " + " | ".join(cols) + " |")
     print()
-    print("Grant operations (packets: the frontend interface's rx + tx; xen-netfront sends and")
-    print("receives GSO packets of up to 64 KiB, xen_slab_vif frames of at most 1514 bytes):")
+    # The goal for the kept-grant mode, from the sums above.
+    for d, dname in DIRS:
+        base, kept = runs.get(("stock", d)), runs.get(("kept", d))
+        if not base or not kept or base["secs"] <= 0 or kept["secs"] <= 0 or base["cpu"] <= 0:
+            continue
+        t = (kept["bytes"] / kept["secs"]) / (base["bytes"] / base["secs"])
+        c = (kept["cpu"] / kept["bytes"]) / (base["cpu"] / base["bytes"])
+        ok = t >= 1.0 and c <= 1.0
+        print(f"# goal, kept grants, {dname}: throughput {t:.2f}x (>= 1.0x), "
+              f"CPU per MB {c:.2f}x (<= 1.0x): {'met' if ok else 'missed'}")
+    print()
+    print("Grant operations (packets: the frontend interface's rx + tx; both frontends send and")
+    print("receive GSO packets of up to 64 KiB):")
     print()
     print("| direction | frontend | frontend grant ops/packet | per MB | netback copy ops/packet "
           "| map ops/packet | unmap ops/packet | netback grant ops/MB | netback grant hypercalls/packet |")

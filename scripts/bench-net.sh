@@ -15,7 +15,8 @@
 #                6.1, whose Debian build has the kprobe events the grant
 #                counts need); dom0 is always Debian's 6.1
 #   --type       the domU's type (default pv)
-#   --mib        MiB each way per frontend and round (default 32)
+#   --mib        MiB each way per frontend and round (default 32; rx fetches
+#                them 4 times in one measurement)
 #   --rounds     rounds of stock, kept, per-request (default 3)
 #   --out        where the tree and the logs go (default build/bench-net/SERIES-TYPE);
 #                the report is saved as report.txt there

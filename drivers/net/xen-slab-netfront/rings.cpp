@@ -197,6 +197,24 @@ public:
 		return true;
 	}
 
+	// take() for @n buffers under one acquisition of the table's lock;
+	// returns how many (the first ones) have their reference in @refs.
+	u32 take_bulk(void *const *bufs, u32 *refs, u32 n)
+	{
+		u32 i = 0;
+
+		if (kept()) {
+			LockGuard guard(lock_);
+
+			while (i < n && table_->lookup(reinterpret_cast<uptr>(bufs[i]), &refs[i]))
+				i++;
+			return i;
+		}
+		while (i < n && take(bufs[i], &refs[i]))
+			i++;
+		return i;
+	}
+
 	// Ends a grant; 1 when the backend still used it (ended later).
 	int end(u32 ref, void *buf)
 	{
@@ -492,6 +510,7 @@ u32 Rx::fill(u32 want)
 {
 	void *bufs[kBatch];
 	void *reqs[kBatch];
+	u32 refs[kBatch];
 	u32 n, m, i;
 
 	want = min(want, min(kBatch, nr_free_ids_));
@@ -501,18 +520,16 @@ u32 Rx::fill(u32 want)
 		xen_slab_cache_put_bulk(buffers_, bufs + m, n - m, false);
 		n = m;
 	}
-	for (i = 0; i < n; i++) {
-		Request *req = static_cast<Request *>(reqs[i]);
-		u32 ref;
+	const u32 granted = grants_.take_bulk(bufs, refs, n);
 
-		if (!grants_.take(bufs[i], &ref))
-			break;
+	for (i = 0; i < granted; i++) {
+		Request *req = static_cast<Request *>(reqs[i]);
+
 		req->buf = bufs[i];
-		req->gref = ref;
+		req->gref = refs[i];
 		req->len = 0;
 		req->extras = 0;
-		xsn_ring_post_request(ring_, post(req, xsn_ring_req_prod_pvt(ring_)), ref);
-		// Per post, right after its grant: grants and requests move together.
+		xsn_ring_post_request(ring_, post(req, xsn_ring_req_prod_pvt(ring_)), refs[i]);
 		bump(requests_, 1ULL);
 	}
 	if (i < n) {
@@ -856,10 +873,8 @@ int Tx::send(const xsn_frag *frags, u32 nr_frags, u32 flags, u32 gso_type, u32 g
 	u32 m = xen_slab_cache_get_bulk(reqs_, reqs, n, false);
 	u32 granted = 0;
 
-	if (m == data_slots) {
-		while (granted < m && grants_.take(bufs[granted], &refs[granted]))
-			granted++;
-	}
+	if (m == data_slots)
+		granted = grants_.take_bulk(bufs, refs, m);
 	if (granted < data_slots) {
 		// Per-request grants made so far end unused.
 		if (!grants_.kept()) {

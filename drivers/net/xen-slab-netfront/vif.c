@@ -132,7 +132,7 @@ static const struct xsn_transport_ops xsv_tx_ops = {
 };
 
 /* Bytes of a received packet copied into the skb's head; the rest goes to page frags. */
-#define XSV_RX_HEAD 256
+#define XSV_RX_HEAD 256U
 
 /* Copies @len bytes from offset @off of @pkt's slots to @dst. */
 static void xsv_copy_out(const struct xsn_packet *pkt, unsigned int off, void *dst,
@@ -155,38 +155,67 @@ static void xsv_copy_out(const struct xsn_packet *pkt, unsigned int off, void *d
 	}
 }
 
+/* A page frag of @skb holding a copy of @len bytes at @src; false without memory. */
+static bool xsv_add_frag(struct sk_buff *skb, const void *src, unsigned int len)
+{
+	struct page *page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+
+	if (!page)
+		return false;
+	/* A backend fills each slot but the last from offset 0 to the end. */
+	if (len == PAGE_SIZE && PAGE_ALIGNED(src))
+		copy_page(page_address(page), (void *)src);
+	else
+		memcpy(page_address(page), src, len);
+	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, len, PAGE_SIZE);
+	return true;
+}
+
 /*
  * Called by xsn_rx_poll() for each valid packet, in NAPI context.  A copy:
  * in the kept-grant mode the backend can still write the buffers, and they
  * go back to their cache when this returns.  A packet up to a page goes
  * whole into the skb's head; a bigger one has its first XSV_RX_HEAD bytes
- * there and the rest in page frags, a page each.
+ * there and each slot's data (the first slot's rest) in a page frag of its
+ * own, or, when there are more slots than an skb has frags, the rest
+ * packed a page per frag.
  */
 static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 {
 	struct xsv_info *info = arg;
 	unsigned int len = pkt->len, head, off, i;
+	const struct xsn_frag *f0 = &pkt->frags[0];
 	struct sk_buff *skb;
 
-	if (len < ETH_HLEN ||
-	    (pkt->gso_type && !(pkt->flags & XEN_NETRXF_csum_blank)) ||
-	    (len > PAGE_SIZE && DIV_ROUND_UP(len - XSV_RX_HEAD, PAGE_SIZE) > MAX_SKB_FRAGS))
+	if (len < ETH_HLEN || (pkt->gso_type && !(pkt->flags & XEN_NETRXF_csum_blank)))
 		goto drop;
-	head = len <= PAGE_SIZE ? len : XSV_RX_HEAD;
+	head = len <= PAGE_SIZE ? len : min(f0->len, XSV_RX_HEAD);
 	skb = napi_alloc_skb(&info->napi, head);
 	if (!skb)
 		goto drop;
 	xsv_copy_out(pkt, 0, skb_put(skb, head), head);
-	for (off = head, i = 0; off < len; off += PAGE_SIZE, i++) {
-		unsigned int n = min_t(unsigned int, len - off, PAGE_SIZE);
-		struct page *page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	if (head == len) {
+		/* Whole in the head. */
+	} else if (pkt->nr_frags - (head == f0->len) <= MAX_SKB_FRAGS) {
+		if (head < f0->len &&
+		    !xsv_add_frag(skb, (const u8 *)f0->data + head, f0->len - head))
+			goto free;
+		for (i = 1; i < pkt->nr_frags; i++)
+			if (!xsv_add_frag(skb, pkt->frags[i].data, pkt->frags[i].len))
+				goto free;
+	} else {
+		for (off = head; off < len; off += PAGE_SIZE) {
+			unsigned int n = min_t(unsigned int, len - off, PAGE_SIZE);
+			struct page *page;
 
-		if (!page) {
-			kfree_skb(skb);
-			goto drop;
+			if (skb_shinfo(skb)->nr_frags == MAX_SKB_FRAGS)
+				goto free;
+			page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+			if (!page)
+				goto free;
+			xsv_copy_out(pkt, off, page_address(page), n);
+			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE);
 		}
-		xsv_copy_out(pkt, off, page_address(page), n);
-		skb_add_rx_frag(skb, i, page, 0, n, PAGE_SIZE);
 	}
 	skb->protocol = eth_type_trans(skb, info->dev);
 	/* skb_checksum_setup() finds the IP header through it. */
@@ -201,15 +230,15 @@ static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 	}
 	if (pkt->flags & XEN_NETRXF_csum_blank) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
-		if (skb_checksum_setup(skb, false)) {
-			kfree_skb(skb);
-			goto drop;
-		}
+		if (skb_checksum_setup(skb, false))
+			goto free;
 	} else if (pkt->flags & XEN_NETRXF_data_validated) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
 	}
 	napi_gro_receive(&info->napi, skb);
 	return;
+free:
+	kfree_skb(skb);
 drop:
 	atomic64_inc(&info->rx_dropped);
 }
