@@ -64,7 +64,8 @@ copy_tree() {
 host_tests() {
 	make -C "$top/tests/host" all >&2 || return 1
 	local b brc rc=0
-	for b in asan tsan; do
+	# asan: the checked build (poisoning); prod: the production build.
+	for b in asan prod tsan; do
 		brc=0
 		TSAN_OPTIONS=halt_on_error=1 "$top/build/host/cache_test.$b" >"$out/host-$b.log" 2>&1 || brc=1
 		sed -n "s/^\[       OK \] \([^ ]*\).*/ok host-$b\/\1/p; s/^\[  FAILED  \] \([^ ]*\) (.*/not ok host-$b\/\1/p" "$out/host-$b.log"
@@ -76,9 +77,11 @@ host_tests() {
 			rc=1
 		fi
 	done
-	# Random operation sequences against a reference model (libFuzzer).
+	# Random operation sequences over every policy against a reference
+	# model (libFuzzer), in the checked and the production build.
 	if make -C "$top/tests/host" fuzz >"$out/host-fuzz.log" 2>&1; then
-		echo "ok host-fuzz/$(grep -o 'Done [0-9]* runs' "$out/host-fuzz.log" | tr ' ' -)"
+		grep -o 'Done [0-9]* runs' "$out/host-fuzz.log" | tr ' ' - |
+			paste -d' ' - <(printf 'checked\nprod\n') | sed 's#^\(.*\) \(.*\)$#ok host-fuzz-\2/\1#'
 	else
 		echo "not ok host-fuzz/model # see $out/host-fuzz.log"
 		grep -E 'mismatch|ERROR|SUMMARY' "$out/host-fuzz.log" | head -n 5 >&2
