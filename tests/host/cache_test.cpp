@@ -287,6 +287,28 @@ TEST_F(CacheFixture, CapCountsObjectsNotSlabs)
 	EXPECT_EQ(3u, stats_of(cache).in_use_max);
 }
 
+// in_use_max counts objects handed out, not what a failed or short get
+// reserved against the cap and gave back.
+TEST_F(CacheFixture, CapInUseMaxCountsOnlyObjectsHandedOut)
+{
+	make(args(64, 0, 100));
+	void *o[64];
+	ASSERT_EQ(3u, xen_slab_cache_get_bulk(cache, o, 3, false));
+	EXPECT_EQ(3u, stats_of(cache).in_use_max);
+	// A get that fails (its constructor fails) hands nothing out.
+	counters.fail_next = 1;
+	EXPECT_EQ(nullptr, xen_slab_cache_get(cache, false));
+	EXPECT_EQ(3u, stats_of(cache).in_use_max);
+	// A bulk get cut short by a constructor failure hands out fewer.
+	counters.fail_next = 1;
+	const unsigned got = xen_slab_cache_get_bulk(cache, o + 3, 50, false);
+	EXPECT_LT(got, 50u);
+	EXPECT_EQ(3u + got, stats_of(cache).in_use_max);
+	xen_slab_cache_put_bulk(cache, o, 3 + got, false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+	EXPECT_EQ(3u + got, stats_of(cache).in_use_max);
+}
+
 TEST_F(CacheFixture, ReservationIsFilledAndKept)
 {
 	make(args(512, 100));

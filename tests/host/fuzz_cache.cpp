@@ -59,6 +59,7 @@ struct Model {
 	std::vector<uint64_t> tags; // pattern written into held[i]
 	std::vector<void *> freed;  // put by us and not handed out since
 	uint64_t next_tag = 1;
+	size_t max_held = 0; // the most objects held at once
 	uint64_t bad_puts = 0;
 	long ctor = 0, dtor = 0, ctor_fail_next = 0;
 	bool failures = false; // allocation failures injected
@@ -159,6 +160,8 @@ void take(Model &m, void *object)
 		CHECK(h != object);
 	CHECK(has_magic(m, object));
 	m.held.push_back(object);
+	if (m.held.size() > m.max_held)
+		m.max_held = m.held.size();
 	m.tags.push_back(m.next_tag);
 	stamp(m, object, m.next_tag++);
 	for (size_t i = 0; i < m.freed.size(); i++) {
@@ -337,6 +340,9 @@ void step(Model &m, Input &in)
 	CHECK(s.dtor_calls == static_cast<uint64_t>(m.dtor));
 	CHECK(s.count >= m.args.reservation);
 	CHECK(!m.args.cap || s.in_use <= m.args.cap);
+	// Exact for a capped cache: objects handed out, never what a failed
+	// or short get reserved and gave back.
+	CHECK(!m.args.cap || s.in_use_max == m.max_held);
 	CHECK(s.pages * 4096 >= s.count * ((m.args.size + 7) & ~7UL));
 }
 

@@ -527,9 +527,10 @@ inline bool Cache::put_interruptible(void *object, ulong cpu)
 void *Cache::get_slow(bool locked)
 {
 	unsigned granted;
+	u64 reached = 0;
 	void *object = nullptr;
 
-	if (args_.cap && !cap_take(1, &granted)) {
+	if (args_.cap && !cap_take(1, &granted, &reached)) {
 		atomic_add<u64>(get_failures_, 1);
 		return nullptr;
 	}
@@ -549,11 +550,16 @@ void *Cache::get_slow(bool locked)
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
 			hand_out(object);
+			if (args_.cap)
+				cap_handed_out(reached, 1, 1);
 			return object;
 		}
 	}
-	if (slab_get(&object, 1, locked))
+	if (slab_get(&object, 1, locked)) {
+		if (args_.cap)
+			cap_handed_out(reached, 1, 1);
 		return object;
+	}
 	if (args_.cap)
 		cap_release(1);
 	if (xsc_unlikely(shared_counter_))
@@ -619,10 +625,11 @@ to_slab:
 unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 {
 	unsigned want = n, got = 0;
+	u64 reached = 0;
 
 	if (!n)
 		return 0;
-	if (args_.cap && !cap_take(n, &want)) {
+	if (args_.cap && !cap_take(n, &want, &reached)) {
 		atomic_add<u64>(get_failures_, 1);
 		return 0;
 	}
@@ -650,8 +657,11 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 	}
 	if (got < want)
 		got += slab_get(objects + got, want - got, locked);
-	if (args_.cap && got < want)
-		cap_release(want - got);
+	if (args_.cap) {
+		cap_handed_out(reached, want, got);
+		if (got < want)
+			cap_release(want - got);
+	}
 	if (shared_counter_ && got)
 		atomic_add<u64>(shared_in_use_, got);
 	if (got < n)
@@ -872,7 +882,7 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 	atomic_add<u64>(get_slow_, got);
 	// Objects in use are at most the busy slots: only when those exceed
 	// the maximum is the sum over the CPUs worth computing.
-	// Capped caches count exactly in cap_take(); sums of per-CPU counters
+	// Capped caches count in cap_handed_out(); sums of per-CPU counters
 	// read while they move may be one high.
 	if (!args_.cap && read_once(busy_) > read_once(in_use_max_))
 		atomic_max(in_use_max_, in_use_now());
@@ -1364,7 +1374,11 @@ ulong Cache::shrink_scan(ulong nr_to_scan)
 
 // --- cap, statistics, audit ---------------------------------------------------
 
-bool Cache::cap_take(unsigned n, unsigned *granted)
+// Reserves up to @n objects against the cap; *@reached is the count with
+// them.  The caller hands out what it can, gives the rest back with
+// cap_release() and notes the high mark with cap_handed_out(), so that
+// in_use_max never counts objects that a failed or short get kept.
+bool Cache::cap_take(unsigned n, unsigned *granted, u64 *reached)
 {
 	u64 cur = read_once(cap_in_use_);
 	u64 next;
@@ -1376,8 +1390,15 @@ bool Cache::cap_take(unsigned n, unsigned *granted)
 		next = cur + *granted;
 	} while (!__atomic_compare_exchange_n(&cap_in_use_, &cur, next, true, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
-	atomic_max(in_use_max_, next);
+	*reached = next;
 	return true;
+}
+
+// @got of the @granted objects reserved up to @reached were handed out.
+void Cache::cap_handed_out(u64 reached, unsigned granted, unsigned got)
+{
+	if (got)
+		atomic_max(in_use_max_, reached - (granted - got));
 }
 
 void Cache::cap_release(unsigned n)

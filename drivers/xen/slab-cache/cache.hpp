@@ -160,7 +160,8 @@ private:
 		return false;
 	}
 
-	bool cap_take(unsigned n, unsigned *granted);
+	bool cap_take(unsigned n, unsigned *granted, u64 *reached);
+	void cap_handed_out(u64 reached, unsigned granted, unsigned got);
 	void cap_release(unsigned n);
 	u64 in_use_now() const;
 	void bad_put(void *object);
