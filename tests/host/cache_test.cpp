@@ -845,6 +845,35 @@ TEST_F(CacheFixture, PutsToSparseSlabsBypassTheMagazines)
 	EXPECT_EQ(0u, stats_of(cache).in_use);
 }
 
+// put_bulk follows the same rule: objects of a sparse slab (not the
+// cursor) go back to their slab; the others of the same call still go into
+// the magazines.
+TEST_F(CacheFixture, BulkPutsToSparseSlabsBypassTheMagazines)
+{
+	make(args(512)); // 8 per slab
+	std::vector<void *> v(32);
+	ASSERT_EQ(32u, xen_slab_cache_get_bulk(cache, v.data(), 32, false));
+	// Slab 0 keeps 2 busy, slab 1 keeps 7 (the cursor: fullest not full).
+	std::vector<void *> back = { v[0], v[1], v[2], v[3], v[4], v[5], v[8] };
+	xen_slab_cache_put_bulk(cache, back.data(), back.size(), false);
+	xsc_cache_cpu_dead(cache, 0);
+	auto s0 = stats_of(cache);
+	// Slab 0's last two (sparse), one of slab 2 (full), slab 0's again.
+	std::vector<void *> mixed = { v[6], v[16], v[7] };
+	xen_slab_cache_put_bulk(cache, mixed.data(), mixed.size(), false);
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.put_slow + 2, s1.put_slow) << "v[6] and v[7] to their sparse slab";
+	EXPECT_EQ(s0.put_fast + 1, s1.put_fast) << "v[16] into the magazine";
+	EXPECT_EQ(1u, s1.cached);
+	// Slab 0 is empty now: a monitor pass after the period frees it.
+	EXPECT_EQ(0, xen_slab_cache_audit(cache));
+	for (unsigned i = 9; i < 32; i++) {
+		if (i != 16)
+			xen_slab_cache_put(cache, v[i], false);
+	}
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
 // A slab that its CPU hints turns sparse: the hint stops taking fast puts.
 TEST_F(CacheFixture, HintedSlabTurningSparseStopsFastPuts)
 {

@@ -674,6 +674,11 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 	unsigned i = 0, accepted = 0;
 	bool checked = false;
 
+	// Checked objects of sparse slabs, for their slabs (the sparse-slab
+	// rule, as in put_slow()).
+	void *sparse[kSparseBatch];
+	unsigned nr_sparse = 0;
+
 	if (mode_ != kBypass) {
 		CpuSection section;
 		CpuCache &cc = cpus_[section.cpu()];
@@ -681,8 +686,14 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		// Interrupted a fast path: the slabs take (and check) them all.
 		if (xsc_likely(!cc.busy)) {
 			checked = true;
-			i = put_bulk_on_cpu(cc, objects, n, &accepted);
+			i = put_bulk_on_cpu(cc, objects, n, &accepted, sparse, &nr_sparse);
 		}
+	}
+	if (nr_sparse) {
+		const unsigned slow = slab_put(sparse, nr_sparse, locked, nr_sparse);
+
+		atomic_add<u64>(put_slow_, slow);
+		accepted += slow;
 	}
 	if (i < n) {
 		// objects[i] was checked when its push failed; the rest were not.
@@ -698,9 +709,12 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 }
 
 // The magazine part of put_bulk(): puts @objects into the magazines of @cc
-// (refusing bad ones) until a push fails; returns the index of the first
-// object not taken, and the objects taken in *@accepted.
-unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted)
+// (refusing bad ones) until a push fails; an object of a sparse slab is
+// checked and left in @sparse for its slab (kSparseBatch at most: then the
+// loop stops).  Returns the index of the first object not taken, and the
+// objects taken into magazines in *@accepted.
+unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted,
+				void **sparse, unsigned *nr_sparse)
 {
 	// A slab of one object: the hint would name one object, so runs and
 	// hints do not pay; each object is looked up by its page.
@@ -724,9 +738,15 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 			continue;
 		}
 		// The hint is @slab (unless single): as in put_slow(), its fast
-		// puts and runs follow its sparseness now.
-		if (!single && mode_ == kMagazines)
-			set_hint_span(cc, slab);
+		// puts and runs follow its sparseness now, and an object of a
+		// sparse slab goes back to the slab.
+		if (!single && mode_ == kMagazines && !set_hint_span(cc, slab)) {
+			if (*nr_sparse == kSparseBatch)
+				break;
+			take_back(objects[i]);
+			sparse[(*nr_sparse)++] = objects[i];
+			continue;
+		}
 		take_back(objects[i]);
 		if (mode_ == kMagazines) {
 			if (!push(cc, objects[i]))

@@ -104,7 +104,11 @@ private:
 			cc.fast = cc.loaded;
 	}
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
-	unsigned put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted);
+	// Objects of sparse slabs one put_bulk() collects for their slabs
+	// before the rest of the call goes to the slabs too.
+	static constexpr unsigned kSparseBatch = 16;
+	unsigned put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsigned *accepted,
+				 void **sparse, unsigned *nr_sparse);
 
 	// Magazine layer; all with interrupts off on the CPU that owns @cc.
 	bool load_nonempty(CpuCache &cc);
