@@ -74,7 +74,7 @@ enum xen_slab_cache_policy {
  *	page (slab metadata lives outside the objects), so it can be granted whole.
  * @reservation: object slots kept allocated in slabs even when the cache is
  *	idle.  Creating the cache fills them; the monitor and the shrinker never
- *	free below it.
+ *	free below it.  Its slabs may take at most half of the system's memory.
  * @cap: most objects handed out at once; 0 means unlimited.  Must not be
  *	below @reservation.
  * @ctor: optional constructor, run the first time a slot is handed out; may
@@ -167,9 +167,12 @@ struct xen_slab_cache_stats {
  * @args: sizes, limits and callbacks; copied, need not outlive the call.
  *
  * Context: process context; may sleep.
+ * The cache's own page allocations may fail (they never invoke the OOM
+ * killer).
  * Return: the cache, ERR_PTR(-EINVAL) for bad arguments (an unknown policy
- * among them) or ERR_PTR(-ENOMEM)
- * when the reservation cannot be filled.  Nothing stays allocated on failure.
+ * among them) or ERR_PTR(-ENOMEM) when the reservation's slabs would take
+ * more than half of memory or cannot be allocated.  Nothing stays
+ * allocated on failure.
  */
 struct xen_slab_cache *xen_slab_cache_create(const char *name,
 					     const struct xen_slab_cache_args *args);

@@ -181,6 +181,27 @@ TEST(Create, RejectsEveryInvalidArgument)
 	EXPECT_EQ(0, host::live_pages());
 }
 
+// A reservation is bounded by memory even without a cap: one whose slabs
+// would take more than half of it fails at once, allocating nothing.
+TEST(Create, RefusesAReservationOverHalfOfMemory)
+{
+	xen_slab_cache_args a{};
+
+	a.size = 4096;
+	a.align = 4096;
+	host::set_total_pages(1000);
+	a.reservation = 501;
+	EXPECT_EQ(-XSC_ENOMEM, err_of(xen_slab_cache_create("huge", &a)));
+	EXPECT_EQ(0, host::live_pages());
+	a.reservation = 500;
+	xen_slab_cache *c = xen_slab_cache_create("half", &a);
+	host::set_total_pages(1UL << 22);
+	ASSERT_FALSE(is_err(c));
+	EXPECT_GE(stats_of(c).count, 500u);
+	xen_slab_cache_destroy(c);
+	EXPECT_EQ(0, host::live_pages());
+}
+
 TEST(Create, FailsCleanlyWhenTheReservationCannotBeFilled)
 {
 	xen_slab_cache_args a{};

@@ -36,6 +36,7 @@ std::atomic<long> pages_live{ 0 };
 std::atomic<long> fail_every{ 0 };
 std::atomic<long> fail_counter{ 0 };
 std::atomic<int> strict_puts{ 0 };
+std::atomic<unsigned long> total_pages{ 1UL << 22 }; // 16 GiB
 
 // Page number -> owner, for every page of every live slab of every cache.
 std::shared_mutex owner_mutex;
@@ -90,6 +91,11 @@ long live_pages()
 void set_strict_puts(bool on)
 {
 	strict_puts = on;
+}
+
+void set_total_pages(unsigned long pages)
+{
+	total_pages = pages;
 }
 
 void fail_allocations_every(long n)
@@ -184,6 +190,11 @@ void xsc_meta_leak(void *ptr)
 unsigned int xsc_nr_cpu_ids(void)
 {
 	return nr_cpus;
+}
+
+unsigned long xsc_total_pages(void)
+{
+	return total_pages.load();
 }
 
 unsigned long xsc_cpu_enter(unsigned int *cpu)

@@ -16,6 +16,7 @@ long warning_count();
 long live_pages();
 void fail_allocations_every(long n); // 0: never; n: every n-th page or metadata allocation
 void set_strict_puts(bool on);       // for caches created afterwards
+void set_total_pages(unsigned long pages); // the machine's memory (default 16 GiB)
 
 } // namespace host
 

@@ -1134,6 +1134,25 @@ static void xsc_test_create_faults(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), atomic_read(&c.dtor));
 }
 
+/*
+ * A reservation larger than memory, without a cap: create fails with
+ * -ENOMEM at once instead of driving the system into the OOM killer.
+ */
+static void xsc_test_reservation_over_memory(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, PAGE_SIZE, 0, 0);
+	struct xen_slab_cache *cache;
+
+	a.align = PAGE_SIZE;
+	a.reservation = min_t(unsigned long, totalram_pages() * 2, UINT_MAX);
+	cache = xen_slab_cache_create("kunit-huge", &a);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(cache), -ENOMEM);
+	if (!IS_ERR(cache))
+		destroy_checked(test, cache, &c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), 0);
+}
+
 /* --- soak and CPU hotplug ------------------------------------------------------ */
 
 /*
@@ -1481,6 +1500,7 @@ static struct kunit_suite xsc_misuse_suite = {
 
 static struct kunit_case xsc_faults_cases[] = {
 	KUNIT_CASE(xsc_test_create_faults),
+	KUNIT_CASE(xsc_test_reservation_over_memory),
 	KUNIT_CASE(xsc_test_page_alloc_faults),
 	KUNIT_CASE(xsc_test_soak_with_hotplug),
 	{}

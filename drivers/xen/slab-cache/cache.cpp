@@ -69,6 +69,12 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		args_.align = max<ulong>(args_.align, kPoisonGranule);
 	if (!Geometry::compute(args_.size, args_.align, &geometry_))
 		return -XSC_EINVAL;
+	// A reservation is kept constructed for good: one that needs more
+	// than half of memory fails here rather than push the system into
+	// reclaim (and the monitor into refilling it each period).
+	if ((static_cast<u64>(args_.reservation) + geometry_.objects - 1) / geometry_.objects
+		    << geometry_.order > xsc_total_pages() / 2)
+		return -XSC_ENOMEM;
 	switch (args_.policy) {
 	case XEN_SLAB_CACHE_POLICY_2019:
 	case XEN_SLAB_CACHE_POLICY_PRE2019:

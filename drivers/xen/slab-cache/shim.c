@@ -27,9 +27,13 @@ static_assert(XSC_PAGE_SHIFT == PAGE_SHIFT);
 static_assert(XSC_ENOMEM == ENOMEM && XSC_EINVAL == EINVAL && XSC_EUCLEAN == EUCLEAN);
 static_assert(XSC_CACHE_LINE == L1_CACHE_BYTES);
 
+/*
+ * The cache's own allocations (slabs for the reservation, metadata) may
+ * fail: a sleeping one reclaims but does not retry into the OOM killer.
+ */
 static gfp_t xsc_gfp(int may_sleep)
 {
-	return (may_sleep ? GFP_KERNEL : GFP_NOWAIT) | __GFP_NOWARN;
+	return (may_sleep ? GFP_KERNEL | __GFP_NORETRY : GFP_NOWAIT) | __GFP_NOWARN;
 }
 
 void *xsc_pages_alloc(unsigned int order, int may_sleep)
@@ -103,6 +107,11 @@ void xsc_meta_leak(void *ptr)
 unsigned int xsc_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;
+}
+
+unsigned long xsc_total_pages(void)
+{
+	return totalram_pages();
 }
 
 unsigned long xsc_cpu_enter(unsigned int *cpu)

@@ -21,8 +21,9 @@ extern "C" {
 
 /*
  * 2^order pages, naturally aligned to their size in the address space the
- * core sees (the kernel's direct map).  @may_sleep selects GFP_KERNEL over an
- * atomic allocation.  NULL when there is no memory.
+ * core sees (the kernel's direct map).  @may_sleep selects a sleeping
+ * allocation (reclaim, but never the OOM killer: it may fail) over an
+ * atomic one.  NULL when there is no memory.
  */
 void *xsc_pages_alloc(unsigned int order, int may_sleep);
 void xsc_pages_free(void *addr, unsigned int order);
@@ -46,6 +47,9 @@ void xsc_meta_free_deferred(void *ptr);
 
 /* Highest possible CPU number + 1. */
 unsigned int xsc_nr_cpu_ids(void);
+
+/* Pages of memory the system has (totalram_pages()). */
+unsigned long xsc_total_pages(void);
 
 /*
  * A per-CPU section: interrupts off on the current CPU, which is returned in
