@@ -615,6 +615,75 @@ static void xsc_test_monitor_short_period(struct kunit *test)
 	destroy_checked(test, cache, &c);
 }
 
+/* A destructor that holds the first call it gets until released. */
+struct held_dtor {
+	struct counters c;
+	atomic_t armed;
+	struct completion entered;
+	struct completion release;
+};
+
+static void holding_dtor(void *arg, void *object)
+{
+	struct held_dtor *h = arg;
+
+	if (atomic_xchg(&h->armed, 0)) {
+		complete(&h->entered);
+		wait_for_completion_timeout(&h->release, 30 * HZ);
+	}
+	test_dtor(&h->c, object);
+}
+
+/*
+ * While a monitor pass runs a (slow) destructor of one cache, reclaim still
+ * reaches the others: the monitor pins one cache at a time instead of
+ * holding the list lock, which the shrinker only trylocks, for the pass.
+ */
+static void xsc_test_shrinker_during_monitor_pass(struct kunit *test)
+{
+	struct held_dtor *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct counters cb;
+	struct xen_slab_cache_args aa, ab = make_args(&cb, 256, 100, 0);
+	struct xen_slab_cache *a, *b;
+	struct xen_slab_cache_stats before, after;
+	const unsigned int n = 4000;
+	void **objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	bool entered;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	aa = make_args(&h->c, 128, 8, 0);
+	aa.dtor = holding_dtor;
+	aa.arg = h;
+	init_completion(&h->entered);
+	init_completion(&h->release);
+	a = xen_slab_cache_create("kunit-held-dtor", &aa);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = xen_slab_cache_create("kunit-shrink-during-pass", &ab);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	grow_and_idle(test, a, 3000);
+	/* B's objects are in use while the passes run: nothing to trim. */
+	KUNIT_ASSERT_EQ(test, xen_slab_cache_get_bulk(b, objs, n, false), n);
+
+	atomic_set(&h->armed, 1);
+	KUNIT_ASSERT_EQ(test, write_file(PERIOD_PARAM, "20"), 0);
+	entered = wait_for_completion_timeout(&h->entered, 20 * HZ);
+	KUNIT_EXPECT_TRUE(test, entered);
+	/* The monitor is inside A's destructor: B's objects come back. */
+	xen_slab_cache_put_bulk(b, objs, n, false);
+	before = stats(b);
+	if (entered)
+		drop_slab_caches(test);
+	after = stats(b);
+	complete(&h->release);
+	KUNIT_EXPECT_EQ(test, write_file(PERIOD_PARAM, "5000"), 0);
+	/* Reclaim freed B's empty slabs while A's destructor was held. */
+	KUNIT_EXPECT_LT(test, after.slabs, before.slabs);
+	KUNIT_EXPECT_GT(test, after.dtor_calls, before.dtor_calls);
+	destroy_checked(test, b, &cb);
+	destroy_checked(test, a, &h->c);
+}
+
 /* Module parameters out of range are refused and change nothing. */
 static void xsc_test_module_params(struct kunit *test)
 {
@@ -1473,6 +1542,7 @@ static struct kunit_suite xsc_suite = {
 static struct kunit_case xsc_reclaim_cases[] = {
 	KUNIT_CASE(xsc_test_shrinker),
 	KUNIT_CASE(xsc_test_shrinker_keeps_reservation),
+	KUNIT_CASE(xsc_test_shrinker_during_monitor_pass),
 	KUNIT_CASE(xsc_test_monitor_short_period),
 	KUNIT_CASE(xsc_test_module_params),
 	{}

@@ -13,6 +13,7 @@
 #include <linux/shrinker.h>
 #include <linux/slab.h>
 #include <linux/version.h>
+#include <linux/wait.h>
 
 #include <xen_slab_cache.h>
 
@@ -42,10 +43,21 @@ struct xsc_entry {
 	struct xen_slab_cache *cache;
 	/* Code addresses of its creator and its callbacks (0 when absent). */
 	unsigned long code[5];
+	/* The monitor is trimming the cache without xsc_caches_lock. */
+	bool pinned;
+	/* Being destroyed: the monitor skips it. */
+	bool dying;
 };
 
-/* Guards xsc_caches; held across a monitor pass and a CPU's drain. */
+/*
+ * Guards xsc_caches and the entries' flags; held across a CPU's drain and
+ * the shrinker's calls, but not across a monitor pass: the monitor pins
+ * one cache at a time and trims it unlocked, so that reclaim (which only
+ * trylocks) is not shut out while destructors run.  Destroy waits for the
+ * pin to go (xsc_unpinned).
+ */
 static DEFINE_MUTEX(xsc_caches_lock);
+static DECLARE_WAIT_QUEUE_HEAD(xsc_unpinned);
 static LIST_HEAD(xsc_caches);
 static struct task_struct *xsc_monitor;
 static struct dentry *xsc_debugfs_dir;
@@ -85,11 +97,18 @@ void xsc_registry_remove(struct xen_slab_cache *cache)
 
 	mutex_lock(&xsc_caches_lock);
 	list_for_each_entry(entry, &xsc_caches, node) {
-		if (entry->cache == cache) {
-			list_del(&entry->node);
-			kfree(entry);
-			break;
+		if (entry->cache != cache)
+			continue;
+		/* A monitor pass may be trimming it: wait until it is done. */
+		entry->dying = true;
+		while (entry->pinned) {
+			mutex_unlock(&xsc_caches_lock);
+			wait_event(xsc_unpinned, !READ_ONCE(entry->pinned));
+			mutex_lock(&xsc_caches_lock);
 		}
+		list_del(&entry->node);
+		kfree(entry);
+		break;
 	}
 	mutex_unlock(&xsc_caches_lock);
 }
@@ -170,21 +189,39 @@ static struct notifier_block xsc_module_nb = {
 	.notifier_call = xsc_module_notify,
 };
 
-static int xsc_monitor_fn(void *unused)
+/*
+ * One pass over every cache, one pinned cache at a time: the pinned entry
+ * stays on the list (destroy waits for the pin), so the walk goes on from
+ * it once the list lock is taken again.
+ */
+static void xsc_monitor_pass(void)
 {
 	struct xsc_entry *entry;
 
+	mutex_lock(&xsc_caches_lock);
+	list_for_each_entry(entry, &xsc_caches, node) {
+		if (entry->dying)
+			continue;
+		entry->pinned = true;
+		mutex_unlock(&xsc_caches_lock);
+		xen_slab_cache_trim(entry->cache);
+		cond_resched();
+		mutex_lock(&xsc_caches_lock);
+		WRITE_ONCE(entry->pinned, false);
+		if (entry->dying)
+			wake_up_all(&xsc_unpinned);
+	}
+	mutex_unlock(&xsc_caches_lock);
+}
+
+static int xsc_monitor_fn(void *unused)
+{
 	while (!kthread_should_stop()) {
 		set_current_state(TASK_INTERRUPTIBLE);
 		schedule_timeout(msecs_to_jiffies(READ_ONCE(monitor_period_ms)));
 		if (kthread_should_stop())
 			break;
-		mutex_lock(&xsc_caches_lock);
-		list_for_each_entry(entry, &xsc_caches, node) {
-			xen_slab_cache_trim(entry->cache);
-			cond_resched();
-		}
-		mutex_unlock(&xsc_caches_lock);
+		xsc_monitor_pass();
 	}
 	return 0;
 }
