@@ -176,9 +176,11 @@ static bool xsv_add_frag(struct sk_buff *skb, const void *src, unsigned int len)
  * in the kept-grant mode the backend can still write the buffers, and they
  * go back to their cache when this returns.  A packet up to a page goes
  * whole into the skb's head; a bigger one has its first XSV_RX_HEAD bytes
- * there and each slot's data (the first slot's rest) in a page frag of its
- * own, or, when there are more slots than an skb has frags, the rest
- * packed a page per frag.
+ * there (taken across slots if the first is shorter, so that the Ethernet
+ * header is always in the head) and each slot's data (the first slot's
+ * rest) in a page frag of its own, or, when the first slot is shorter than
+ * the head or there are more slots than an skb has frags, the rest packed
+ * a page per frag.
  */
 static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 {
@@ -187,16 +189,16 @@ static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 	const struct xsn_frag *f0 = &pkt->frags[0];
 	struct sk_buff *skb;
 
-	if (len < ETH_HLEN || (pkt->gso_type && !(pkt->flags & XEN_NETRXF_csum_blank)))
+	if (len < ETH_HLEN)
 		goto drop;
-	head = len <= PAGE_SIZE ? len : min(f0->len, XSV_RX_HEAD);
+	head = len <= PAGE_SIZE ? len : XSV_RX_HEAD;
 	skb = napi_alloc_skb(&info->napi, head);
 	if (!skb)
 		goto drop;
 	xsv_copy_out(pkt, 0, skb_put(skb, head), head);
 	if (head == len) {
 		/* Whole in the head. */
-	} else if (pkt->nr_frags - (head == f0->len) <= MAX_SKB_FRAGS) {
+	} else if (head <= f0->len && pkt->nr_frags - (head == f0->len) <= MAX_SKB_FRAGS) {
 		if (head < f0->len &&
 		    !xsv_add_frag(skb, (const u8 *)f0->data + head, f0->len - head))
 			goto free;
@@ -231,6 +233,15 @@ static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 	if (pkt->flags & XEN_NETRXF_csum_blank) {
 		skb->ip_summed = CHECKSUM_PARTIAL;
 		if (skb_checksum_setup(skb, false))
+			goto free;
+	} else if (pkt->gso_type) {
+		/*
+		 * A GSO packet whose checksum the backend validated but did not
+		 * blank (LRO by its NIC): the stack needs a partial one, so the
+		 * pseudo-header checksum is computed here, as xen-netfront does.
+		 */
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		if (skb_checksum_setup(skb, true))
 			goto free;
 	} else if (pkt->flags & XEN_NETRXF_data_validated) {
 		skb->ip_summed = CHECKSUM_UNNECESSARY;
