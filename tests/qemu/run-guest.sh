@@ -194,6 +194,11 @@ split_domu() {
 	fi
 }
 
+# xen_triple_fault: Xen's first triple-fault line in $log (status 1: none).
+xen_triple_fault() {
+	grep -aE '\(XEN\) .*[Tt]riple fault' "$log" | head -n 1 | grep .
+}
+
 # Emulator faults of a domU run (each seen under QEMU 7.2 TCG with PVH and
 # HVM domUs; PV domUs on QEMU's default CPU have not shown them): Xen
 # reports a triple fault (of the domU, or of dom0), a dom0 program (xl,
@@ -204,7 +209,7 @@ split_domu() {
 # and a real bug of its own would fail the run again.
 domu_fault() {
 	boot_fault && return 0
-	grep -aE '\(XEN\) .*[Tt]riple fault' "$log" | head -n 1 | grep . && return 0
+	xen_triple_fault && return 0
 	grep -aE '(segfault at|general protection fault|trap invalid opcode)' "$log.dom0" |
 		grep -avE '^\(XEN\)|Oops|RIP:' | head -n 1 | grep . && return 0
 	if ! grep -aq 'XSC-BOOTED' "$log.domU"; then
@@ -230,16 +235,18 @@ domu_results() {
 	} >"$tmp/results"
 }
 
-boot
-if [ -n "$domu" ]; then
-	# A domU run that failed is run once more if an emulator fault was
-	# seen in it (its failures are listed); one that passed stands, fault
-	# or not (a dom0 program killed by the emulator while it polled).
-	if domu_results; then
+# results_or_retry RESULTS FAULT: RESULTS (a function) checks the run into
+# $tmp/results, status 0 iff all is ok; a run that failed and in which
+# FAULT (a function) prints an emulator fault is run once more, its first
+# console kept as $log.fault and its failures listed.  Prints the results
+# and exits with their status.
+results_or_retry() {
+	local fault crc
+	if "$1"; then
 		cat "$tmp/results"
 		exit 0
 	fi
-	fault=$(domu_fault || true)
+	fault=$("$2" || true)
 	if [ -z "$fault" ]; then
 		cat "$tmp/results"
 		exit 1
@@ -248,17 +255,10 @@ if [ -n "$domu" ]; then
 	echo "# $name: RETRY: emulator fault (\"$fault\"; console in $log.fault); running once more; the failures of the first run:"
 	grep -E '^not ok ' "$tmp/results" | sed "s/^/#   first run: /"
 	boot
-	domu_results && crc=0 || crc=1
+	"$1" && crc=0 || crc=1
 	cat "$tmp/results"
 	exit $crc
-fi
-
-fault=$(boot_fault || true)
-if [ -n "$fault" ]; then
-	mv "$log" "$log.fault"
-	echo "# $name: RETRY: emulator fault before the guest's init ran (\"$fault\"; console in $log.fault); booting once more"
-	boot
-fi
+}
 
 # console_results: the console check of $log into $tmp/results; status 0
 # iff all is ok.
@@ -271,23 +271,21 @@ console_results() {
 		--kunit-py "$kunit_py" --qemu-rc "$rc" --timeout "$timeout" $stuck >"$tmp/results"
 }
 
-if console_results; then
-	cat "$tmp/results"
-	exit 0
-fi
-# A run that failed after Xen reported a triple fault is run once more: a
-# PVH dom0 runs in an HVM container under TCG's SVM emulation, where the
-# same fault as in PVH and HVM domUs struck once (2026-12-07, after every
-# test of the run had passed; Xen's dump showed its own code segment).
-fault=$(grep -aE '\(XEN\) .*[Tt]riple fault' "$log" | head -n 1 || true)
-if [ -z "$fault" ]; then
-	cat "$tmp/results"
-	exit 1
-fi
-mv "$log" "$log.fault"
-echo "# $name: RETRY: emulator fault (\"$fault\"; console in $log.fault); running once more; the failures of the first run:"
-grep -E '^not ok ' "$tmp/results" | sed "s/^/#   first run: /"
 boot
-console_results && crc=0 || crc=1
-cat "$tmp/results"
-exit $crc
+# A domU run that failed is run once more if an emulator fault was seen in
+# it; one that passed stands, fault or not (a dom0 program killed by the
+# emulator while it polled).
+[ -z "$domu" ] || results_or_retry domu_results domu_fault
+
+fault=$(boot_fault || true)
+if [ -n "$fault" ]; then
+	mv "$log" "$log.fault"
+	echo "# $name: RETRY: emulator fault before the guest's init ran (\"$fault\"; console in $log.fault); booting once more"
+	boot
+fi
+# A dom0 run (no domU) that failed after Xen reported a triple fault is run
+# once more: a PVH dom0 runs in an HVM container under TCG's SVM emulation,
+# where the same fault as in PVH and HVM domUs struck once (2026-12-07,
+# after every test of the run had passed; Xen's dump showed its own code
+# segment).
+results_or_retry console_results xen_triple_fault
