@@ -45,7 +45,7 @@ step() {
 	log "== $prefix$name"
 	"$@" >"$file.out" 2>"$file.err" || rc=$?
 	grep -E '^(ok|not ok) ' "$file.out" | sed -E "s#^(ok|not ok) #\1 $prefix#" | tee -a "$results"
-	grep -E '^# (XSN-RESULT: |XSC-VIF: |.*: RETRY: |.*: XSC-DOM|.*: guest ran |  first run: )' "$file.out" || true
+	grep -E '^# (XSN-RESULT: |XSC-VIF: |.*: RETRY: |.*: XSC-DOM|.*: guest ran |  first run: |(.*: )?CONSOLE: )' "$file.out" || true
 	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$file.out"; then
 		echo "not ok $prefix$name # exited $rc (see $file.err)" | tee -a "$results"
 		tail -n 20 "$file.err" | sed 's/^/# /'

@@ -321,9 +321,11 @@ def main():
     ok, why, bad_at = console_check(lines, args.qemu_rc, args.timeout, args.stuck)
     results.append((ok, 'console', why))
     if bad_at is not None:
-        print('# console from the first bad line:')
-        for l in lines[bad_at:bad_at + 12]:
-            print('#   ' + l)
+        # Marked CONSOLE: so that scripts/check.sh shows them in make
+        # check's own output (a CI log may be all there is of a rare fault).
+        print('# CONSOLE: from the first bad line:')
+        for l in lines[bad_at:bad_at + 40]:
+            print('# CONSOLE:   ' + l)
 
     for good, test, why in results:
         print(f'ok {args.name}/{test}' if good else f'not ok {args.name}/{test} # {why}')
