@@ -6,10 +6,12 @@
 #define XSC_CACHE_HPP
 
 #include "../../../include/xen_slab_cache.h"
-#include "magazine.hpp"
+#include "depot.hpp"
 #include "slab.hpp"
 
 namespace xsc {
+
+struct CpuCache; // cpu_cache.hpp
 
 #ifdef XSC_POISON
 constexpr bool kPoison = true;
@@ -34,10 +36,7 @@ public:
 	// decline; see cache.cpp.
 	template <typename Miss> void *get_on_cpu(CpuCache &cc, Miss miss);
 	template <typename Miss> bool put_on_cpu(CpuCache &cc, void *object, Miss miss);
-	CpuCache &cpu_cache(ulong cpu)
-	{
-		return cpus_[cpu];
-	}
+	CpuCache &cpu_cache(ulong cpu);
 	// The same, where interrupts may come (CpuCache::busy).
 	void *get_interruptible(ulong cpu);
 	bool put_interruptible(void *object, ulong cpu);
@@ -98,11 +97,7 @@ private:
 	bool set_hint_span(CpuCache &cc, Slab *slab) const;
 	void sparse_changed(Slab *slab, Slab *old_cursor);
 	void forget_fast_puts(Slab *slab);
-	void loaded_changed(CpuCache &cc)
-	{
-		if (fast_)
-			cc.fast = cc.loaded;
-	}
+	void loaded_changed(CpuCache &cc);
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 	// Objects of sparse slabs one put_bulk() collects for their slabs
 	// before the rest of the call goes to the slabs too.

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The depot (depot.hpp).  Part of the core's one translation unit (core.cpp).
+
+namespace xsc {
+
+bool Depot::init()
+{
+	lock_ = xsc_lock_alloc(XSC_LOCK_DEPOT);
+	return lock_ != nullptr;
+}
+
+void Depot::release()
+{
+	Magazine *m;
+
+	while ((m = empty_.pop()))
+		xsc_meta_free(m);
+	if (lock_)
+		xsc_lock_free(lock_);
+	lock_ = nullptr;
+}
+
+Magazine *Depot::trade_for_full(Magazine *empty)
+{
+	LockGuard guard(lock_);
+	Magazine *full = full_.pop();
+
+	if (full)
+		empty_.push(empty);
+	return full;
+}
+
+Magazine *Depot::take_empty()
+{
+	LockGuard guard(lock_);
+
+	return empty_.pop();
+}
+
+void Depot::give_full(Magazine *full)
+{
+	LockGuard guard(lock_);
+
+	full_.push(full);
+}
+
+void Depot::detach(bool everything, Magazine **full, Magazine **empty)
+{
+	LockGuard guard(lock_);
+	unsigned nfull = everything ? full_.length : full_.low_water;
+	unsigned nempty = everything ? empty_.length : empty_.low_water;
+	Magazine *m;
+
+	*full = *empty = nullptr;
+	while (nfull-- && (m = full_.pop())) {
+		m->next = *full;
+		*full = m;
+	}
+	while (nempty-- && (m = empty_.pop())) {
+		m->next = *empty;
+		*empty = m;
+	}
+	full_.low_water = full_.length;
+	empty_.low_water = empty_.length;
+}
+
+ulong Depot::objects()
+{
+	LockGuard guard(lock_);
+	ulong n = 0;
+
+	for (Magazine *m = full_.head; m; m = m->next)
+		n += m->count;
+	return n;
+}
+
+void Depot::lengths(u64 *full, u64 *empty)
+{
+	LockGuard guard(lock_);
+
+	*full = full_.length;
+	*empty = empty_.length;
+}
+
+bool Depot::audit()
+{
+	LockGuard guard(lock_);
+	unsigned nfull = 0, nempty = 0;
+	bool ok = true;
+
+	for (Magazine *m = full_.head; m; m = m->next) {
+		ok &= m->count > 0 && m->count <= m->capacity;
+		nfull++;
+	}
+	for (Magazine *m = empty_.head; m; m = m->next) {
+		ok &= m->count == 0;
+		nempty++;
+	}
+	return ok && nfull == full_.length && nempty == empty_.length;
+}
+
+} // namespace xsc
