@@ -43,9 +43,13 @@ t leaky-user-loads 'insmod /modules/xsc_smoke.ko traffic=1 leak=1'
 echo "XSC-EXPECT: WARN xen_slab_cache demo-rx-buffers: destroyed with objects in use, leaking their slabs (3)" >/dev/kmsg
 t leaky-user-unloads 'rmmod xsc_smoke'
 t forgetful-user-loads 'insmod /modules/xsc_smoke.ko traffic=1 forget=1'
+t forgotten-caches-listed 'grep -q "^demo-rx-buffers: " /sys/kernel/debug/xen_slab_cache/caches && grep -q "^smoke-forgotten: " /sys/kernel/debug/xen_slab_cache/caches'
 echo "XSC-EXPECT: WARN xen_slab_cache demo-rx-buffers: not destroyed by module xsc_smoke" >/dev/kmsg
+# No callbacks, created through a tail call: known by its creator only.
+echo "XSC-EXPECT: WARN xen_slab_cache smoke-forgotten: not destroyed by module xsc_smoke" >/dev/kmsg
 t forgetful-user-unloads 'rmmod xsc_smoke'
 t forgotten-cache-destroyed '! grep -q "^demo-rx-buffers: " /sys/kernel/debug/xen_slab_cache/caches'
+t forgotten-tail-created-cache-destroyed '! grep -q "^smoke-forgotten: " /sys/kernel/debug/xen_slab_cache/caches'
 t user-reloads-after-misuse 'insmod /modules/xsc_smoke.ko && rmmod xsc_smoke'
 t unload-cache-module 'rmmod xen_slab_cache'
 t reload-cache-module 'insmod /modules/xen_slab_cache.ko && rmmod xen_slab_cache'

@@ -5,7 +5,9 @@
  * check.  With traffic=1 it keeps a cache busy from a kthread until unloaded,
  * for the demo.  Two kinds of misbehaving user, for the module lifetime
  * tests: with leak=1 it still holds three buffers when it destroys that
- * cache at unload; with forget=1 it does not destroy it at all.
+ * cache at unload; with forget=1 it does not destroy it at all, nor a
+ * second cache without callbacks that it created through a tail call from
+ * a kernel worker (the cache module must still know it for this module's).
  */
 #include <linux/delay.h>
 #include <linux/err.h>
@@ -17,6 +19,7 @@
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include <xen_slab_cache.h>
 #include <xsc_compat.h>
@@ -34,7 +37,7 @@ module_param(forget, bool, 0444);
 MODULE_PARM_DESC(forget, "With traffic: do not destroy the cache at unload");
 
 static atomic_t ctor_calls, dtor_calls;
-static struct xen_slab_cache *demo_cache;
+static struct xen_slab_cache *demo_cache, *plain_cache;
 static struct task_struct *demo_task;
 
 /* An rx-buffer-like object: a page-sized, page-aligned buffer. */
@@ -63,6 +66,15 @@ static struct xen_slab_cache *create_buffers(const char *name, unsigned int rese
 	};
 
 	return xen_slab_cache_create(name, &args);
+}
+
+/*
+ * Runs in a kernel worker (work_on_cpu()) and ends in a tail call: whatever
+ * called xen_slab_cache_create() is the kernel's worker, not this module.
+ */
+static long create_plain(void *args)
+{
+	return (long)xen_slab_cache_create("smoke-forgotten", args);
 }
 
 static void run_checks(void)
@@ -313,9 +325,19 @@ static int __init xsc_smoke_init(void)
 	demo_cache = create_buffers("demo-rx-buffers", 64);
 	if (IS_ERR(demo_cache))
 		return PTR_ERR(demo_cache);
+	if (forget) {
+		static const struct xen_slab_cache_args plain = { .size = 64 };
+
+		plain_cache = (struct xen_slab_cache *)work_on_cpu(0, create_plain, (void *)&plain);
+		if (IS_ERR(plain_cache)) {
+			xen_slab_cache_destroy(demo_cache);
+			return PTR_ERR(plain_cache);
+		}
+	}
 	demo_task = kthread_run(demo_fn, NULL, "xsc_demo");
 	if (IS_ERR(demo_task)) {
 		xen_slab_cache_destroy(demo_cache);
+		xen_slab_cache_destroy(plain_cache);
 		return PTR_ERR(demo_task);
 	}
 	return 0;
