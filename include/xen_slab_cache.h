@@ -161,10 +161,39 @@ struct xen_slab_cache_stats {
 	u64 policy;
 };
 
+struct module;
+
+/**
+ * xen_slab_cache_create_owned() - create a cache owned by a module
+ * @name: as for xen_slab_cache_create().
+ * @args: as for xen_slab_cache_create().
+ * @owner: the module that creates the cache and must destroy it before it
+ *	goes (NULL for built-in code).  Callers use xen_slab_cache_create(),
+ *	which passes their own module.
+ *
+ * A module that goes away with a cache it created, or gave callbacks to,
+ * still alive gets a warning and the cache is destroyed then.
+ *
+ * Context and return: as for xen_slab_cache_create().
+ */
+struct xen_slab_cache *xen_slab_cache_create_owned(const char *name,
+						   const struct xen_slab_cache_args *args,
+						   struct module *owner);
+
+#ifdef MODULE
+extern struct module __this_module;
+#define XEN_SLAB_CACHE_THIS_MODULE (&__this_module)
+#else
+#define XEN_SLAB_CACHE_THIS_MODULE ((struct module *)0)
+#endif
+
 /**
  * xen_slab_cache_create() - create a cache and fill its reservation
  * @name: name shown in debugfs and warnings; must not be NULL.
  * @args: sizes, limits and callbacks; copied, need not outlive the call.
+ *
+ * The caller's module owns the cache (THIS_MODULE, taken here, inline, so
+ * that a wrapper in another module or a tail call cannot change it).
  *
  * Context: process context; may sleep.
  * The cache's own page allocations may fail (they never invoke the OOM
@@ -174,8 +203,11 @@ struct xen_slab_cache_stats {
  * more than half of memory or cannot be allocated.  Nothing stays
  * allocated on failure.
  */
-struct xen_slab_cache *xen_slab_cache_create(const char *name,
-					     const struct xen_slab_cache_args *args);
+static inline struct xen_slab_cache *xen_slab_cache_create(const char *name,
+							   const struct xen_slab_cache_args *args)
+{
+	return xen_slab_cache_create_owned(name, args, XEN_SLAB_CACHE_THIS_MODULE);
+}
 
 /**
  * xen_slab_cache_destroy() - free a cache and every object it holds

@@ -252,7 +252,7 @@ void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 }
 
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,
-			      const void *)
+			      struct module *)
 {
 }
 

@@ -294,7 +294,7 @@ void xsc_might_sleep(void)
 }
 
 void xsc_registry_set_creator(struct xen_slab_cache *, const struct xen_slab_cache_args *,
-			      const void *)
+			      struct module *)
 {
 }
 

@@ -23,16 +23,16 @@ inline bool is_error_or_null(const void *ptr)
 
 extern "C" {
 
-struct xen_slab_cache *xen_slab_cache_create(const char *name,
-					     const struct xen_slab_cache_args *args)
+struct xen_slab_cache *xen_slab_cache_create_owned(const char *name,
+						   const struct xen_slab_cache_args *args,
+						   struct module *owner)
 {
 	int error = 0;
 	xsc::Cache *cache = xsc::Cache::create(name, args, &error);
 
 	if (!cache)
 		return reinterpret_cast<xen_slab_cache *>(static_cast<long>(error));
-	xsc_registry_set_creator(reinterpret_cast<xen_slab_cache *>(cache), args,
-				 __builtin_return_address(0));
+	xsc_registry_set_creator(reinterpret_cast<xen_slab_cache *>(cache), args, owner);
 	return reinterpret_cast<xen_slab_cache *>(cache);
 }
 

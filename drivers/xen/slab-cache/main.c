@@ -41,8 +41,10 @@ int xsc_strict_puts(void)
 struct xsc_entry {
 	struct list_head node;
 	struct xen_slab_cache *cache;
-	/* Code addresses of its creator and its callbacks (0 when absent). */
-	unsigned long code[5];
+	/* The module that created it (NULL: built-in code). */
+	struct module *owner;
+	/* Code addresses of its callbacks (0 when absent). */
+	unsigned long code[4];
 	/* The monitor is trimming the cache without xsc_caches_lock. */
 	bool pinned;
 	/* Being destroyed: the monitor skips it. */
@@ -114,7 +116,7 @@ void xsc_registry_remove(struct xen_slab_cache *cache)
 }
 
 void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_slab_cache_args *args,
-			      const void *caller)
+			      struct module *owner)
 {
 	struct xsc_entry *entry;
 
@@ -122,11 +124,11 @@ void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_sla
 	list_for_each_entry(entry, &xsc_caches, node) {
 		if (entry->cache != cache)
 			continue;
-		entry->code[0] = (unsigned long)caller;
-		entry->code[1] = (unsigned long)args->ctor;
-		entry->code[2] = (unsigned long)args->dtor;
-		entry->code[3] = (unsigned long)args->acquire_lock;
-		entry->code[4] = (unsigned long)args->release_lock;
+		entry->owner = owner;
+		entry->code[0] = (unsigned long)args->ctor;
+		entry->code[1] = (unsigned long)args->dtor;
+		entry->code[2] = (unsigned long)args->acquire_lock;
+		entry->code[3] = (unsigned long)args->release_lock;
 	}
 	mutex_unlock(&xsc_caches_lock);
 }
@@ -135,6 +137,8 @@ static bool xsc_owned_by(const struct xsc_entry *entry, const struct module *mod
 {
 	int i;
 
+	if (entry->owner == mod)
+		return true;
 	for (i = 0; i < ARRAY_SIZE(entry->code); i++) {
 		if (entry->code[i] && within_module(entry->code[i], mod))
 			return true;
@@ -146,9 +150,7 @@ static bool xsc_owned_by(const struct xsc_entry *entry, const struct module *mod
  * A module going away (unloaded, or its init failed) must have destroyed the
  * caches it created or gave callbacks to: the callbacks are about to vanish
  * with it.  Destroy what it left, with a warning, while its code is still
- * there for the dtors.  Once a module is live, its init code is freed and
- * another module may be loaded there: a creator that called from it is
- * then known by its callbacks only.
+ * there for the dtors.
  */
 static int xsc_module_notify(struct notifier_block *nb, unsigned long action, void *data)
 {
@@ -156,15 +158,6 @@ static int xsc_module_notify(struct notifier_block *nb, unsigned long action, vo
 	struct xen_slab_cache *cache;
 	struct xsc_entry *entry;
 
-	if (action == MODULE_STATE_LIVE) {
-		mutex_lock(&xsc_caches_lock);
-		list_for_each_entry(entry, &xsc_caches, node) {
-			if (entry->code[0] && within_module_init(entry->code[0], mod))
-				entry->code[0] = 0;
-		}
-		mutex_unlock(&xsc_caches_lock);
-		return NOTIFY_OK;
-	}
 	if (action != MODULE_STATE_GOING)
 		return NOTIFY_DONE;
 	for (;;) {
@@ -386,7 +379,7 @@ static void __exit xsc_exit(void)
 module_init(xsc_init);
 module_exit(xsc_exit);
 
-EXPORT_SYMBOL_GPL(xen_slab_cache_create);
+EXPORT_SYMBOL_GPL(xen_slab_cache_create_owned);
 EXPORT_SYMBOL_GPL(xen_slab_cache_destroy);
 EXPORT_SYMBOL_GPL(xen_slab_cache_get);
 EXPORT_SYMBOL_GPL(xen_slab_cache_put);

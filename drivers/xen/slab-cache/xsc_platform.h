@@ -122,12 +122,14 @@ struct xen_slab_cache;
 int xsc_registry_add(struct xen_slab_cache *cache);
 void xsc_registry_remove(struct xen_slab_cache *cache);
 /*
- * Who created @cache: @caller is a code address in the creator, @args holds
- * its callbacks.  A module with either must destroy the cache before it goes.
+ * Who created @cache: @owner is the creating module (NULL: built-in code),
+ * @args holds its callbacks.  A module that is either must destroy the
+ * cache before it goes.
  */
 struct xen_slab_cache_args;
+struct module;
 void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_slab_cache_args *args,
-			      const void *caller);
+			      struct module *owner);
 
 /*
  * The platform defines xen_slab_cache_get() and xen_slab_cache_put(), so
