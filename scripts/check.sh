@@ -160,7 +160,8 @@ kunit_tests() {
 	[ -z "${XSC_SOAK_MS:-}" ] || echo "$XSC_SOAK_MS" >"$kout/soak-ms"
 	make -C "$kbuild" M="$dir" modules >"$kout/build-kunit.log" 2>&1 || { cat "$kout/build-kunit.log" >&2; return 1; }
 	# xen_slab_cache_kunit last: its final suite provokes a KASAN report,
-	# which taints the kernel and turns lockdep off.
+	# which taints the kernel and turns lockdep off.  kasan_multi_shot: every
+	# later report is printed too (KASAN prints only the first otherwise).
 	bash "$top/scripts/mkinitramfs.sh" --out "$kout/kunit.gz" --script "$top/tests/qemu/guest-kunit.sh" \
 		--module "$kbuild/lib/kunit/kunit.ko" \
 		--module "$dir/drivers/xen/slab-cache/xen_slab_cache.ko" \
@@ -168,11 +169,13 @@ kunit_tests() {
 		--module "$dir/tests/kunit/xsn_netfront_kunit.ko" \
 		--module "$dir/tests/kunit/xen_slab_cache_kunit.ko" \
 		--file "$top/tests/qemu/guest-kunit-setup.sh:/setup.sh" \
+		--file "$dir/tests/kunit/xsc_unload_probe.ko:/xsc_unload_probe.ko" \
 		${XSC_SOAK_MS:+--file "$kout/soak-ms:/xsc-soak-ms"} >&2
 	# Four CPUs: the soak takes CPUs offline and back while it runs.
 	bash "$top/tests/qemu/run-guest.sh" --guest kunit --name kunit --initrd "$kout/kunit.gz" \
 		--kernel "$kbuild/arch/x86/boot/bzImage" \
-		--log "$kout/kunit.log" --timeout $((900 + ${XSC_SOAK_MS:-0} / 1000)) --smp 4
+		--log "$kout/kunit.log" --timeout $((900 + ${XSC_SOAK_MS:-0} / 1000)) --smp 4 \
+		--append kasan_multi_shot
 }
 
 # The modules of build_modules must be there.
