@@ -88,7 +88,7 @@ while read -r mode objects what; do
 done <<'LIST'
 pair 1 get+put pair, magazine hit (ours)
 pair-2019 1 get+put pair, magazine hit (2019 policy)
-leaves 1 kernel leaves of a pair (busy flag)
+leaves 1 kernel leaves of a pair (re-entry guard)
 bulk16 16 bulk get+put of 16, per object
 bulk64 64 bulk get+put of 64, per object
 slab-pair 1 get+put pair, slab path

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "leaves")) {
 		// The leaves the kernel's entry points call with preemption off
-		// (with the busy flag that interrupts need), without the entry
+		// (with the re-entry guard that interrupts need, LocalTryLock), without the entry
 		// points and without a fallback: the magazine always hits here.
 		bench::set_nr_cpus(1);
 		bench::set_cpu(0);

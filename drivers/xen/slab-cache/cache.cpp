@@ -157,8 +157,12 @@ void Cache::release_resources()
 	if (depot_.ready())
 		trim_depot(true);
 
-	while ((slab = detach_empty_slab(0)))
-		free_slab(slab);
+	{
+		SlabLock alone(*this, SlabLock::Exclusive{});
+
+		while ((slab = detach_empty_slab(alone.held(), 0)))
+			free_slab(slab);
+	}
 
 	busy = busy_;
 	if (busy) {
@@ -268,7 +272,7 @@ void *Cache::get_slow(bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Interrupted a fast path: the slabs serve.
-		if (xsc_unlikely(cc.busy))
+		if (xsc_unlikely(cc.guard.held()))
 			object = nullptr;
 		else if (xsc_likely(mode_ == kMagazines))
 			object = pop(cc);
@@ -309,7 +313,7 @@ void Cache::put_slow(void *object, bool locked)
 		// Interrupted a fast path: the slabs take the object and check
 		// it (the magazine is only read: the top may be a step behind a
 		// push under way).
-		if (xsc_unlikely(cc.busy)) {
+		if (xsc_unlikely(cc.guard.held())) {
 			if (xsc_unlikely(on_top(cc, object))) {
 				bad_put(object);
 				return;
@@ -365,7 +369,7 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Unless it interrupted a fast path: the slabs serve then.
-		while (!cc.busy && got < want &&
+		while (!cc.guard.held() && got < want &&
 		       (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
 			Magazine *m = cc.loaded;
 			const unsigned count = m->count;
@@ -411,7 +415,7 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Interrupted a fast path: the slabs take (and check) them all.
-		if (xsc_likely(!cc.busy)) {
+		if (xsc_likely(!cc.guard.held())) {
 			checked = true;
 			i = put_bulk_on_cpu(cc, objects, n, &accepted, sparse, &nr_sparse);
 		}

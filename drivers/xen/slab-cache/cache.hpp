@@ -37,7 +37,7 @@ public:
 	template <typename Miss> void *get_on_cpu(CpuCache &cc, Miss miss);
 	template <typename Miss> bool put_on_cpu(CpuCache &cc, void *object, Miss miss);
 	CpuCache &cpu_cache(ulong cpu);
-	// The same, where interrupts may come (CpuCache::busy).
+	// The same, where interrupts may come (CpuCache::guard).
 	void *get_interruptible(ulong cpu);
 	bool put_interruptible(void *object, ulong cpu);
 	void *get_slow(bool locked);
@@ -66,14 +66,33 @@ private:
 		kWarnDestroyBusy,
 	};
 
+	class SlabLock;
+	// The proof, at compile time, that the slab lock is held (or that the
+	// caller owns the cache alone): only a SlabLock makes one.  Functions
+	// that need the lock take it as their first argument; empty, it costs
+	// no register.
+	class SlabsHeld {
+		friend class SlabLock;
+		SlabsHeld() = default;
+	};
+
 	// The lock of the slab layer: the caller's, through its callbacks, or
 	// the cache's own spinlock.
 	class SlabLock {
 	public:
 		SlabLock(Cache &cache, bool locked);
+		// No lock: nobody else can reach the cache (its destruction).
+		struct Exclusive {};
+		SlabLock(Cache &cache, Exclusive) : cache_(cache), taken_(false), flags_(0)
+		{
+		}
 		~SlabLock();
 		SlabLock(const SlabLock &) = delete;
 		SlabLock &operator=(const SlabLock &) = delete;
+		SlabsHeld held() const
+		{
+			return SlabsHeld();
+		}
 
 	private:
 		Cache &cache_;
@@ -95,7 +114,7 @@ private:
 
 	bool sparse(Slab *slab) const;
 	bool set_hint_span(CpuCache &cc, Slab *slab) const;
-	void sparse_changed(Slab *slab, Slab *old_cursor);
+	void sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor);
 	void forget_fast_puts(Slab *slab);
 	void loaded_changed(CpuCache &cc);
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
@@ -114,16 +133,16 @@ private:
 	// Slab layer.
 	unsigned slab_get(void **objects, unsigned n, bool locked);
 	unsigned slab_put(void **objects, unsigned n, bool locked, unsigned trusted);
-	unsigned take_slots(void **objects, unsigned n, u64 *unconstructed);
-	unsigned take_constructed_free(void **objects, unsigned n);
+	unsigned take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstructed);
+	unsigned take_constructed_free(SlabsHeld, void **objects, unsigned n);
 	u64 constructed_slots();
-	bool release_slot(void *object, ListNode *emptied, bool user);
+	bool release_slot(SlabsHeld, void *object, ListNode *emptied, bool user);
 	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
 	bool construct_all(Slab *slab);
 	void free_slab_objects(Slab *slab);
-	Slab *detach_empty_slab(u64 keep);
+	Slab *detach_empty_slab(SlabsHeld, u64 keep);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *slab_of(const void *object) const;

@@ -27,8 +27,8 @@
 //      empty magazine lists.  Never held together with the slab lock.
 //   3. A CPU section: xsc_cpu_enter() (interrupts off) around slow-path and
 //      bulk magazine work, or the inline fast paths (preemption off and the
-//      CPU's busy flag, which an interrupt that lands inside reads and then
-//      serves itself from the slabs).  The depot lock may be taken inside
+//      CPU's re-entry guard, a LocalTryLock, which an interrupt that lands
+//      inside finds held and then serves itself from the slabs).  The depot lock may be taken inside
 //      a section (exchanging magazines); the slab lock never is: the slow
 //      paths leave the section before they reach the slabs.  flush_cpu()
 //      runs in a section on its CPU and takes no lock.

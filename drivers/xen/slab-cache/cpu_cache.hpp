@@ -13,6 +13,40 @@
 
 namespace xsc {
 
+// The re-entry guard of a CPU's front end, after the kernel's
+// local_trylock_t (6.16): a fast path takes it with trylock() around its
+// magazine work, with preemption off and interrupts on; an interrupt that
+// lands inside finds it held and goes elsewhere (the slabs).  Only its own
+// CPU writes it, and only that CPU's interrupts read it, so compiler
+// barriers order it against the magazine's accesses; no atomic is needed.
+// Two stores where disabling interrupts costs pushf; cli and popf, which
+// are paravirt calls in a Xen PV domain.  The slow paths and the monitor's
+// flush, which run with interrupts off, only test held().
+class LocalTryLock {
+public:
+	bool trylock()
+	{
+		if (xsc_unlikely(held_))
+			return false;
+		held_ = 1;
+		compiler_barrier();
+		return true;
+	}
+	void unlock()
+	{
+		compiler_barrier();
+		held_ = 0;
+	}
+	// With interrupts off on its CPU: a fast path of that CPU is under way.
+	bool held() const
+	{
+		return held_;
+	}
+
+private:
+	ulong held_ = 0;
+};
+
 // One CPU's front end: a loaded and a previous magazine.  The previous one is
 // always full or empty, so after a depot visit at least a magazine's worth
 // of gets or puts pass before the next one.  Only its own CPU touches it
@@ -35,8 +69,8 @@ namespace xsc {
 // it then: Cache::forget_fast_puts()).
 //
 // Interrupts may come in the middle of a fast path (the kernel runs them
-// with preemption off only): busy says one of this CPU is under way, and
-// whatever interrupts it leaves the magazines and the hint alone.
+// with preemption off only): the fast path holds guard, and whatever
+// interrupts it leaves the magazines and the hint alone.
 //
 // The first line is what the fast paths and the owner's slow paths use; the
 // second holds hint_slab, which other CPUs read when they clear spans, so
@@ -45,7 +79,7 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *fast;
 	uptr hint_base;	      // hint_slab->base
 	ulong hint_span;
-	ulong busy;
+	LocalTryLock guard;
 	u64 get_fast;
 	u64 put_fast;
 	Magazine *loaded;
@@ -154,7 +188,7 @@ inline bool Cache::set_hint_span(CpuCache &cc, Slab *slab) const
 // fast puts stop taking objects of a slab that has just turned sparse, by
 // the slab itself or by losing the cursor (@old_cursor).  A slow put sets
 // the span again when its slab is no longer sparse.
-void Cache::sparse_changed(Slab *slab, Slab *old_cursor)
+void Cache::sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor)
 {
 	Slab *cursor = slabs_.cursor();
 
@@ -247,13 +281,10 @@ inline void *Cache::get_interruptible(ulong cpu)
 	CpuCache &cc = cpus_[cpu];
 	void *object;
 
-	if (xsc_unlikely(cc.busy))
+	if (!cc.guard.trylock())
 		return nullptr;
-	cc.busy = 1;
-	compiler_barrier();
 	object = get_on_cpu(cc, [] { return static_cast<void *>(nullptr); });
-	compiler_barrier();
-	cc.busy = 0;
+	cc.guard.unlock();
 	return object;
 }
 
@@ -262,13 +293,10 @@ inline bool Cache::put_interruptible(void *object, ulong cpu)
 	CpuCache &cc = cpus_[cpu];
 	bool taken;
 
-	if (xsc_unlikely(cc.busy))
+	if (!cc.guard.trylock())
 		return false;
-	cc.busy = 1;
-	compiler_barrier();
 	taken = put_on_cpu(cc, object, [] { return false; });
-	compiler_barrier();
-	cc.busy = 0;
+	cc.guard.unlock();
 	return taken;
 }
 

@@ -29,7 +29,7 @@ void Cache::flush_cpu(void *context)
 	Magazine **slots[2] = { &cc.loaded, &cc.previous };
 
 	// Interrupted a fast path: the caller asks again.
-	req->busy = cc.busy;
+	req->busy = cc.guard.held();
 	if (xsc_unlikely(req->busy)) {
 		xsc_cpu_exit(flags);
 		return;
@@ -188,7 +188,7 @@ u64 Cache::purge()
 		{
 			SlabLock lock(*this, false);
 
-			n = take_constructed_free(objects, 64);
+			n = take_constructed_free(lock.held(), objects, 64);
 		}
 		for (unsigned k = 0; k < n && args_.dtor; k++) {
 			args_.dtor(args_.arg, objects[k]);
@@ -204,7 +204,7 @@ u64 Cache::purge()
 
 				Slab::clear(slab->constructed_bits(geometry_), slot);
 				slab->constructed--;
-				release_slot(objects[k], &emptied, false);
+				release_slot(lock.held(), objects[k], &emptied, false);
 			}
 		}
 		free_slabs(&emptied);

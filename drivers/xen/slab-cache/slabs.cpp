@@ -74,7 +74,7 @@ Slab *Cache::lookup(void *object, unsigned *slot) const
 
 // Takes up to @n busy-marked slots from the cursor onward; bit k of
 // *@unconstructed says objects[k] still needs its constructor.  Slab lock held.
-unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
+unsigned Cache::take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstructed)
 {
 	unsigned k = 0;
 	Slab *slab;
@@ -98,7 +98,7 @@ unsigned Cache::take_slots(void **objects, unsigned n, u64 *unconstructed)
 // Frees the slot of @object if it is a busy slot of this cache.  Slab lock
 // held.  Under the pre-2019 policy a slab that empties is detached at once
 // (above the reservation) and queued on @emptied for free_slabs().
-bool Cache::release_slot(void *object, ListNode *emptied, bool user)
+bool Cache::release_slot(SlabsHeld held, void *object, ListNode *emptied, bool user)
 {
 	unsigned slot;
 	Slab *slab = lookup(object, &slot);
@@ -114,7 +114,7 @@ bool Cache::release_slot(void *object, ListNode *emptied, bool user)
 	old_cursor = slabs_.cursor();
 	slabs_.rebin(slab);
 	if (sparse_)
-		sparse_changed(slab, old_cursor);
+		sparse_changed(held, slab, old_cursor);
 	if (xsc_unlikely(free_on_empty_) && !slab->busy &&
 	    count_ >= static_cast<u64>(args_.reservation) + geometry_.objects) {
 		slabs_.remove(slab);
@@ -165,7 +165,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 			void *object = objects[k];
 
 			if (failed & (1ULL << k)) {
-				release_slot(object, &emptied, false);
+				release_slot(lock.held(), object, &emptied, false);
 				continue;
 			}
 			if (unconstructed & (1ULL << k)) {
@@ -194,7 +194,7 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 		{
 			SlabLock lock(*this, locked);
 
-			taken = take_slots(objects + got, chunk, &unconstructed);
+			taken = take_slots(lock.held(), objects + got, chunk, &unconstructed);
 		}
 		if (!taken) {
 			if (!grow(0, locked))
@@ -230,7 +230,7 @@ unsigned Cache::slab_put(void **objects, unsigned n, bool locked, unsigned trust
 		SlabLock lock(*this, locked);
 
 		for (unsigned i = 0; i < n; i++) {
-			if (release_slot(objects[i], &emptied, i >= trusted))
+			if (release_slot(lock.held(), objects[i], &emptied, i >= trusted))
 				accepted++;
 			else
 				atomic_add<u64>(bad_puts_, 1);
@@ -299,7 +299,7 @@ bool Cache::construct_all(Slab *slab)
 }
 
 // Unlinks an empty slab if that leaves at least @keep slots.  Slab lock held.
-Slab *Cache::detach_empty_slab(u64 keep)
+Slab *Cache::detach_empty_slab(SlabsHeld, u64 keep)
 {
 	Slab *slab = slabs_.first_empty();
 
@@ -371,7 +371,7 @@ unsigned Cache::free_empty_slabs(u64 keep, ulong limit)
 	{
 		SlabLock lock(*this, false);
 
-		while (freed < limit && (slab = detach_empty_slab(keep))) {
+		while (freed < limit && (slab = detach_empty_slab(lock.held(), keep))) {
 			slab->link.insert_before(&detached);
 			freed++;
 		}
@@ -389,7 +389,7 @@ unsigned Cache::empty_slabs()
 
 // Takes up to @n free slots whose constructor has run, marking them busy so
 // that no get hands them out while their destructor runs.  Slab lock held.
-unsigned Cache::take_constructed_free(void **objects, unsigned n)
+unsigned Cache::take_constructed_free(SlabsHeld, void **objects, unsigned n)
 {
 	Slab *touched[64];
 	unsigned k = 0, ntouched = 0;
