@@ -4,6 +4,7 @@
 #ifndef XSC_BENCH_PLATFORM_HPP
 #define XSC_BENCH_PLATFORM_HPP
 
+#include "xsc_core.h"
 #include "xsc_platform.h"
 #include "xen_slab_cache.h"
 

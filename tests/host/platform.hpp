@@ -4,6 +4,7 @@
 #ifndef XSC_HOST_PLATFORM_HPP
 #define XSC_HOST_PLATFORM_HPP
 
+#include "xsc_core.h"
 #include "xsc_platform.h"
 #include "xen_slab_cache.h"
 

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //
 // The C API (include/xen_slab_cache.h) and the entry points the C shim
-// calls (xsc_platform.h).  Part of the core's one translation unit
+// calls (xsc_core.h).  Part of the core's one translation unit
 // (core.cpp); the exports are in main.c.
+
+#include "xsc_core.h"
 
 // --- the C API ----------------------------------------------------------------
 

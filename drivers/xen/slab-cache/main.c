@@ -17,6 +17,7 @@
 
 #include <xen_slab_cache.h>
 
+#include "xsc_core.h"
 #include "xsc_platform.h"
 
 static unsigned int monitor_period_ms = 5000;

@@ -21,6 +21,7 @@
 #include <xen_slab_cache.h>
 
 #include "xsc_page_owner.h"
+#include "xsc_core.h"
 #include "xsc_platform.h"
 
 static_assert(XSC_PAGE_SHIFT == PAGE_SHIFT);

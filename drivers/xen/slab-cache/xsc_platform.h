@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The whole interface between the allocator core (C++, no kernel header) and
- * the platform under it: the kernel shim (shim.c) or the host platform of
- * the user-space tests (tests/host/platform.cpp).  Plain C types only.
+ * What the allocator core (C++, no kernel header) calls in the platform under
+ * it: the kernel shim (shim.c, main.c) or the host platforms of the tests and
+ * benchmarks (tests/host/platform.cpp, bench/host/platform_bench.cpp).  Plain
+ * C types only.  The other direction, the core's entry points that only the
+ * platform calls, is xsc_core.h.
  */
 #ifndef XSC_PLATFORM_H
 #define XSC_PLATFORM_H
@@ -130,36 +132,6 @@ struct xen_slab_cache_args;
 struct module;
 void xsc_registry_set_creator(struct xen_slab_cache *cache, const struct xen_slab_cache_args *args,
 			      struct module *owner);
-
-/*
- * The platform defines xen_slab_cache_get() and xen_slab_cache_put(), so
- * that the CPU section of their fast paths is inline: on @cpu, with
- * preemption (migration) off -- interrupts may stay on --,
- * xsc_cache_get_on_cpu() returns an object from the CPU's loaded magazine
- * or NULL, xsc_cache_put_on_cpu() returns non-zero when it took the
- * object; after the section, the slow paths do everything else (they
- * enter sections of their own and may take locks).
- */
-void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned long cpu);
-int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned long cpu);
-void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked);
-void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked);
-
-#ifndef __KERNEL__
-/*
- * For platforms whose CPU sections cost nothing (user space, where a thread
- * is a CPU that nothing interrupts): the fast path on @cpu, then the slow
- * path if it declined, in one call.
- */
-void *xsc_cache_get(struct xen_slab_cache *cache, bool locked, unsigned long cpu);
-void xsc_cache_put(struct xen_slab_cache *cache, void *object, bool locked, unsigned long cpu);
-#endif
-
-/* Entry points of the core that only the platform calls. */
-const char *xsc_cache_name(struct xen_slab_cache *cache);
-void xsc_cache_cpu_dead(struct xen_slab_cache *cache, unsigned int cpu);
-unsigned long xsc_cache_shrink_count(struct xen_slab_cache *cache);
-unsigned long xsc_cache_shrink_scan(struct xen_slab_cache *cache, unsigned long nr_to_scan);
 
 #ifdef __cplusplus
 }
