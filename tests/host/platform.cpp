@@ -29,6 +29,10 @@ bool cpu_online[kMaxCpus] = {};
 unsigned nr_cpus = 4;
 thread_local unsigned current_cpu = 0;
 thread_local unsigned section_depth = 0;
+// Nesting of what the kernel counts as an RCU read side: CPU sections and
+// the cache's own lock (both keep interrupts off there).  A caller's lock
+// (the lock callbacks) is none: a mutex leaves preemption on.
+thread_local unsigned rcu_depth = 0;
 
 std::atomic<long> warnings{ 0 };
 std::atomic<long> page_allocs{ 0 };
@@ -142,12 +146,14 @@ void *xsc_pages_alloc(unsigned int order, int)
 	return p;
 }
 
+static void *page_owner_of(const void *address);
+
 void xsc_pages_free(void *addr, unsigned int order)
 {
 	// The kernel's pages go back to the page allocator: their owner must be
 	// cleared first.
 	for (unsigned long p = 0; p < 1UL << order; p++) {
-		if (xsc_page_owner(static_cast<char *>(addr) + p * XSC_PAGE_SIZE)) {
+		if (page_owner_of(static_cast<char *>(addr) + p * XSC_PAGE_SIZE)) {
 			fprintf(stderr, "BUG: pages freed with an owner\n");
 			abort();
 		}
@@ -199,6 +205,7 @@ unsigned long xsc_total_pages(void)
 
 unsigned long xsc_cpu_enter(unsigned int *cpu)
 {
+	rcu_depth++;
 	if (section_depth++ == 0)
 		cpu_mutex[current_cpu].lock();
 	*cpu = current_cpu;
@@ -209,6 +216,7 @@ void xsc_cpu_exit(unsigned long)
 {
 	if (--section_depth == 0)
 		cpu_mutex[current_cpu].unlock();
+	rcu_depth--;
 }
 
 struct xsc_lock *xsc_lock_alloc(enum xsc_lock_kind)
@@ -224,11 +232,13 @@ void xsc_lock_free(struct xsc_lock *lock)
 unsigned long xsc_lock_irqsave(struct xsc_lock *lock)
 {
 	lock->m.lock();
+	rcu_depth++;
 	return 0;
 }
 
 void xsc_unlock_irqrestore(struct xsc_lock *lock, unsigned long)
 {
+	rcu_depth--;
 	lock->m.unlock();
 }
 
@@ -250,12 +260,24 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 		page_owners.erase(first + p);
 }
 
-void *xsc_page_owner(const void *address)
+static void *page_owner_of(const void *address)
 {
 	std::shared_lock<std::shared_mutex> g(owner_mutex);
 	auto it = page_owners.find(reinterpret_cast<uintptr_t>(address) >> XSC_PAGE_SHIFT);
 
 	return it == page_owners.end() ? nullptr : it->second;
+}
+
+// As the kernel's shim (RCU_LOCKDEP_WARN there): a slab that an owner names
+// may be freed a grace period after its pages, so only readers in an RCU
+// read side may look.
+void *xsc_page_owner(const void *address)
+{
+	if (!rcu_depth) {
+		fprintf(stderr, "BUG: page owner read outside an RCU read side\n");
+		abort();
+	}
+	return page_owner_of(address);
 }
 
 int xsc_run_on_cpu(unsigned int cpu, void (*fn)(void *), void *arg)

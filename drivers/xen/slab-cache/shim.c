@@ -252,6 +252,14 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 
 void *xsc_page_owner(const void *address)
 {
+	/*
+	 * The slab an owner names is freed a grace period after its pages
+	 * (the core's free_slab()): only a reader in an RCU read side may
+	 * follow it.  A caller's lock that leaves preemption on (a mutex)
+	 * is not one.
+	 */
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
+			 "xen_slab_cache: page owner read outside an RCU read side");
 	return xsc_page_owner_lookup(address, xsc_owner_cookie);
 }
 
