@@ -54,7 +54,7 @@ ir_api() {
 platform=()
 for f in xsc_cpu_enter xsc_cpu_exit xsc_lock_irqsave xsc_unlock_irqrestore xsc_page_owner \
 	xsc_pages_set_owner xsc_pages_clear_owner xsc_pages_alloc xsc_pages_free xsc_meta_alloc xsc_meta_free \
-	xsc_meta_free_deferred xsc_run_on_cpu xsc_warn; do
+	xsc_meta_free_deferred xsc_run_on_cpu xsc_warn xsc_rcu_read_lock xsc_rcu_read_unlock; do
 	platform+=("--toggle-collect=$f")
 done
 

@@ -641,7 +641,7 @@ TEST_F(CacheFixture, PageOwnersRefuseOtherCachesNeighboursAndFreedSlabs)
 		// slab, unless that is an object of ours.
 		unsigned outside = 0;
 		for (void *p : o) {
-			auto *slab = static_cast<xsc::Slab *>(xsc_page_owner(p));
+			auto *slab = static_cast<xsc::Slab *>(host::page_owner(p));
 			ASSERT_NE(nullptr, slab);
 			char *base = slab->base;
 			xsc::Geometry g;
@@ -669,7 +669,7 @@ TEST_F(CacheFixture, PageOwnersRefuseOtherCachesNeighboursAndFreedSlabs)
 		xsc_cache_shrink_scan(cache, ~0UL);
 		ASSERT_EQ(0u, stats_of(cache).slabs) << "of " << slabs;
 		for (void *p : o)
-			EXPECT_EQ(nullptr, xsc_page_owner(p));
+			EXPECT_EQ(nullptr, host::page_owner(p));
 		const uint64_t before = stats_of(cache).bad_puts;
 		xen_slab_cache_put(cache, o[0], false);
 		xen_slab_cache_put_bulk(cache, o + 1, 15, false);
@@ -705,11 +705,11 @@ TEST_F(CacheFixture, LeakedSlabsHaveNoPageOwner)
 	ASSERT_FALSE(is_err(gone));
 	void *leaked = xen_slab_cache_get(gone, false);
 	ASSERT_NE(nullptr, leaked);
-	ASSERT_NE(nullptr, xsc_page_owner(leaked));
+	ASSERT_NE(nullptr, host::page_owner(leaked));
 	const long warnings = host::warning_count();
 	xen_slab_cache_destroy(gone);
 	EXPECT_EQ(warnings + 1, host::warning_count()) << "destroyed with objects in use";
-	EXPECT_EQ(nullptr, xsc_page_owner(leaked));
+	EXPECT_EQ(nullptr, host::page_owner(leaked));
 	make(args(512));
 	xen_slab_cache_put(cache, leaked, false);
 	EXPECT_EQ(1u, stats_of(cache).bad_puts);

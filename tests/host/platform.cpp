@@ -219,6 +219,16 @@ void xsc_cpu_exit(unsigned long)
 	rcu_depth--;
 }
 
+void xsc_rcu_read_lock(void)
+{
+	rcu_depth++;
+}
+
+void xsc_rcu_read_unlock(void)
+{
+	rcu_depth--;
+}
+
 struct xsc_lock *xsc_lock_alloc(enum xsc_lock_kind)
 {
 	return new xsc_lock;
@@ -360,3 +370,8 @@ void xsc_registry_remove(struct xen_slab_cache *cache)
 }
 
 } // extern "C"
+
+void *host::page_owner(const void *address)
+{
+	return page_owner_of(address);
+}

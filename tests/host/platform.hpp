@@ -18,6 +18,7 @@ long live_pages();
 void fail_allocations_every(long n); // 0: never; n: every n-th page or metadata allocation
 void set_strict_puts(bool on);       // for caches created afterwards
 void set_total_pages(unsigned long pages); // the machine's memory (default 16 GiB)
+void *page_owner(const void *address);     // xsc_page_owner() without the RCU check, for tests
 
 } // namespace host
 

@@ -463,7 +463,7 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 			if (i == n)
 				break;
 		}
-		slab = single ? lookup(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot);
+		slab = single ? lookup_in_section(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot);
 		if (xsc_unlikely(!slab || on_top(cc, objects[i]) || poisoned(objects[i]))) {
 			bad_put(objects[i]);
 			continue;
@@ -617,8 +617,11 @@ int Cache::audit()
 			}
 			ok &= slab->bin == bin && bin == slabs_.bin_of(slab->busy);
 			ok &= slab->busy <= geometry_.objects;
-			for (unsigned p = 0; p < (1U << geometry_.order); p++)
+			for (unsigned p = 0; p < (1U << geometry_.order); p++) {
+				RcuReadSection rcu;
+
 				ok &= xsc_page_owner(slab->base + p * XSC_PAGE_SIZE) == slab;
+			}
 			ok &= slab->cache == this;
 			ok &= (reinterpret_cast<uptr>(slab->base) & ((1UL << geometry_.shift) - 1)) == 0;
 			lengths[bin]++;

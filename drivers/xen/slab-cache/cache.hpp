@@ -146,7 +146,8 @@ private:
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *slab_of(const void *object) const;
-	Slab *lookup(void *object, unsigned *slot) const;
+	Slab *lookup(SlabsHeld, void *object, unsigned *slot) const;
+	Slab *lookup_in_section(void *object, unsigned *slot) const;
 	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
 	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
 	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;

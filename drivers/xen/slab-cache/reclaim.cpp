@@ -200,7 +200,7 @@ u64 Cache::purge()
 
 			for (unsigned k = 0; k < n; k++) {
 				unsigned slot;
-				Slab *slab = lookup(objects[k], &slot);
+				Slab *slab = lookup(lock.held(), objects[k], &slot);
 
 				Slab::clear(slab->constructed_bits(geometry_), slot);
 				slab->constructed--;

@@ -250,6 +250,16 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 	}
 }
 
+void xsc_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void xsc_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
 void *xsc_page_owner(const void *address)
 {
 	/*

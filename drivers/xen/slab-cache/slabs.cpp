@@ -54,8 +54,8 @@ inline Slab *Cache::busy_slot(Slab *slab, void *object, unsigned *slot_out) cons
 
 // The slab of this cache whose pages hold @object, or nullptr.  Any pointer
 // value may come: the page owner is a slab of any cache (or nullptr), read
-// with the RCU read side of a CPU section or under the slab lock, so its
-// metadata stays valid until the caller's section ends (free_slab()).
+// in an RCU read side (a CPU section's, or lookup()'s own), so its metadata
+// stays valid until that read side ends (free_slab()).
 inline Slab *Cache::slab_of(const void *object) const
 {
 	Slab *slab = static_cast<Slab *>(xsc_page_owner(object));
@@ -63,10 +63,20 @@ inline Slab *Cache::slab_of(const void *object) const
 	return slab && read_once(slab->cache) == this ? slab : nullptr;
 }
 
-// The slab of a busy object of this cache and the object's slot, or nullptr.
-// Needs the RCU read side of a CPU section or the slab lock.
-Slab *Cache::lookup(void *object, unsigned *slot) const
+// The slab of a busy object of this cache and the object's slot, or nullptr,
+// in a CPU section (its RCU read side).
+Slab *Cache::lookup_in_section(void *object, unsigned *slot) const
 {
+	return busy_slot(slab_of(object), object, slot);
+}
+
+// The same under the slab lock, which need not be an RCU read side (a
+// caller's mutex): the lookup takes its own.  A slab found with a busy
+// slot stays after it: only an empty slab is detached, under this lock.
+Slab *Cache::lookup(SlabsHeld, void *object, unsigned *slot) const
+{
+	RcuReadSection rcu;
+
 	return busy_slot(slab_of(object), object, slot);
 }
 
@@ -101,7 +111,7 @@ unsigned Cache::take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstru
 bool Cache::release_slot(SlabsHeld held, void *object, ListNode *emptied, bool user)
 {
 	unsigned slot;
-	Slab *slab = lookup(object, &slot);
+	Slab *slab = lookup(held, object, &slot);
 	Slab *old_cursor;
 
 	// A user's object that is poisoned is free already: in a magazine.
@@ -170,7 +180,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 			}
 			if (unconstructed & (1ULL << k)) {
 				unsigned slot;
-				Slab *slab = lookup(object, &slot);
+				Slab *slab = lookup(lock.held(), object, &slot);
 
 				Slab::set(slab->constructed_bits(geometry_), slot);
 				slab->constructed++;

@@ -194,6 +194,21 @@ private:
 	unsigned long flags_;
 };
 
+// An RCU read side, for a scope (xsc_rcu_read_lock()).
+class RcuReadSection {
+public:
+	RcuReadSection()
+	{
+		xsc_rcu_read_lock();
+	}
+	~RcuReadSection()
+	{
+		xsc_rcu_read_unlock();
+	}
+	RcuReadSection(const RcuReadSection &) = delete;
+	RcuReadSection &operator=(const RcuReadSection &) = delete;
+};
+
 // The current CPU with interrupts off, for a scope.
 class CpuSection {
 public:

@@ -60,6 +60,13 @@ unsigned long xsc_total_pages(void);
 unsigned long xsc_cpu_enter(unsigned int *cpu);
 void xsc_cpu_exit(unsigned long flags);
 
+/*
+ * An RCU read-side critical section, for page owner lookups outside a CPU
+ * section: under the slab lock, which may be a caller's mutex.
+ */
+void xsc_rcu_read_lock(void);
+void xsc_rcu_read_unlock(void);
+
 /* Spinlocks, taken with interrupts off.  @kind separates lockdep classes. */
 enum xsc_lock_kind { XSC_LOCK_SLAB, XSC_LOCK_DEPOT };
 struct xsc_lock;
