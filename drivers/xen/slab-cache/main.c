@@ -76,6 +76,11 @@ static int monitor_period_set(const char *val, const struct kernel_param *kp)
 	if (period < 10 || period > 3600000)
 		return -EINVAL;
 	WRITE_ONCE(monitor_period_ms, period);
+	/*
+	 * Writes through sysfs hold kernel_param_lock(), under which init
+	 * publishes the monitor and exit takes it away before stopping it.
+	 * At load time (parse_args) there is no monitor yet.
+	 */
 	if (xsc_monitor)
 		wake_up_process(xsc_monitor);
 	return 0;
@@ -331,6 +336,7 @@ DEFINE_SHOW_ATTRIBUTE(xsc_caches);
 
 static int __init xsc_init(void)
 {
+	struct task_struct *monitor;
 	int ret;
 
 	xsc_shim_init();
@@ -348,12 +354,14 @@ static int __init xsc_init(void)
 	if (ret)
 		goto err_shrinker;
 
-	xsc_monitor = kthread_run(xsc_monitor_fn, NULL, "xen_slab_monitor");
-	if (IS_ERR(xsc_monitor)) {
-		ret = PTR_ERR(xsc_monitor);
-		xsc_monitor = NULL;
+	monitor = kthread_run(xsc_monitor_fn, NULL, "xen_slab_monitor");
+	if (IS_ERR(monitor)) {
+		ret = PTR_ERR(monitor);
 		goto err_notifier;
 	}
+	kernel_param_lock(THIS_MODULE);
+	xsc_monitor = monitor;
+	kernel_param_unlock(THIS_MODULE);
 
 	xsc_debugfs_dir = debugfs_create_dir("xen_slab_cache", NULL);
 	debugfs_create_file("caches", 0444, xsc_debugfs_dir, NULL, &xsc_caches_fops);
@@ -370,8 +378,15 @@ err_cpuhp:
 
 static void __exit xsc_exit(void)
 {
+	struct task_struct *monitor;
+
 	debugfs_remove_recursive(xsc_debugfs_dir);
-	kthread_stop(xsc_monitor);
+	/* The parameter's setter may run until the module's sysfs is gone. */
+	kernel_param_lock(THIS_MODULE);
+	monitor = xsc_monitor;
+	xsc_monitor = NULL;
+	kernel_param_unlock(THIS_MODULE);
+	kthread_stop(monitor);
 	unregister_module_notifier(&xsc_module_nb);
 	xsc_shrinker_unregister();
 	cpuhp_remove_state_nocalls(xsc_cpuhp_state);
