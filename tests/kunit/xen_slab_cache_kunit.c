@@ -37,6 +37,9 @@ struct counters {
 	spinlock_t lock;
 	struct mutex mutex;
 	int acquired;
+	/* A task whose acquisitions of the lock are counted apart. */
+	struct task_struct *watched;
+	int acquired_by_watched;
 };
 
 static int test_ctor(void *arg, void *object)
@@ -68,6 +71,8 @@ static void test_acquire(void *arg)
 
 	spin_lock_bh(&c->lock);
 	c->acquired++;
+	if (c->watched == current)
+		c->acquired_by_watched++;
 }
 
 static void test_release(void *arg)
@@ -618,6 +623,40 @@ static void xsc_test_shrinker(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, again.slabs, after.slabs);
 	KUNIT_EXPECT_EQ(test, again.dtor_calls, after.dtor_calls);
 	KUNIT_EXPECT_EQ(test, again.cached, after.cached);
+	destroy_checked(test, cache, &c);
+}
+
+/*
+ * Reclaim never takes a caller's lock: a caller that allocates while it
+ * holds that lock would wait for itself.  This task runs the shrinkers
+ * (drop_caches) over a cache with lock callbacks and slabs to spare; none
+ * of its acquisitions may come from there, and the monitor trims the
+ * cache afterwards as ever.
+ */
+static void xsc_test_shrinker_skips_lock_callbacks(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, 256, 0, 0);
+	struct xen_slab_cache *cache;
+	struct xen_slab_cache_stats before;
+
+	a.acquire_lock = test_acquire;
+	a.release_lock = test_release;
+	cache = xen_slab_cache_create("kunit-shrink-callbacks", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	grow_and_idle(test, cache, 2000);
+	before = stats(cache);
+	KUNIT_EXPECT_GT(test, before.slabs, 1ULL);
+
+	c.watched = current;
+	drop_slab_caches(test);
+	c.watched = NULL;
+	KUNIT_EXPECT_EQ(test, c.acquired_by_watched, 0);
+
+	/* Two passes: the first flushes the idle magazines, the next frees. */
+	xen_slab_cache_trim(cache);
+	xen_slab_cache_trim(cache);
+	KUNIT_EXPECT_LT(test, stats(cache).slabs, before.slabs);
 	destroy_checked(test, cache, &c);
 }
 
@@ -1601,6 +1640,7 @@ static struct kunit_suite xsc_suite = {
 static struct kunit_case xsc_reclaim_cases[] = {
 	KUNIT_CASE(xsc_test_shrinker),
 	KUNIT_CASE(xsc_test_shrinker_keeps_reservation),
+	KUNIT_CASE(xsc_test_shrinker_skips_lock_callbacks),
 	KUNIT_CASE(xsc_test_shrinker_during_monitor_pass),
 	KUNIT_CASE(xsc_test_monitor_short_period),
 	KUNIT_CASE(xsc_test_module_params),
