@@ -83,7 +83,7 @@ static void test_release(void *arg)
 }
 
 /* Lock callbacks over a lock that leaves preemption on. */
-static void mutex_acquire(void *arg)
+static void test_mutex_acquire(void *arg)
 {
 	struct counters *c = arg;
 
@@ -91,7 +91,7 @@ static void mutex_acquire(void *arg)
 	c->acquired++;
 }
 
-static void mutex_release(void *arg)
+static void test_mutex_release(void *arg)
 {
 	struct counters *c = arg;
 
@@ -169,8 +169,8 @@ static void xsc_test_mutex_lock_callbacks(struct kunit *test)
 	void *objs[40], *heap;
 	int i;
 
-	a.acquire_lock = mutex_acquire;
-	a.release_lock = mutex_release;
+	a.acquire_lock = test_mutex_acquire;
+	a.release_lock = test_mutex_release;
 	a.policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
 	cache = xen_slab_cache_create("kunit-mutex", &a);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
