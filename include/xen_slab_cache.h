@@ -88,7 +88,10 @@ enum xen_slab_cache_policy {
  *	(%XEN_SLAB_CACHE_POLICY_PRE2019) or of a get whose eager construction
  *	of a new slab failed, with the caller's lock held if it passed locked = true.
  * @acquire_lock: optional; with @release_lock, the caller's lock that guards
- *	the slab layer.  Give both or neither.
+ *	the slab layer.  Give both or neither.  Any lock the contexts of the
+ *	caller's gets and puts allow (a mutex only if all of them may
+ *	sleep); the cache never takes it from reclaim: the shrinker leaves
+ *	such a cache to the monitor thread.
  * @release_lock: see @acquire_lock.
  * @arg: passed to every callback.
  * @policy: an &enum xen_slab_cache_policy; 0 (the default) for this cache's
