@@ -13,6 +13,25 @@ constexpr ulong kDefaultAlign = 8;
 // The original's per-CPU magazine (XENBUS_CACHE): six slots.
 constexpr unsigned kOriginalMagazineSlots = 6;
 
+// The policies, indexed by xen_slab_cache_args.policy.  Reclaim follows the
+// front end: a single magazine (the original's) is never flushed, the
+// monitor halves the excess per pass, and the shrinker leaves it alone.
+constexpr Policy kPolicies[] = {
+	// XEN_SLAB_CACHE_POLICY_DEFAULT: ours.
+	{ kMagazines, 0, /*shared_counter*/ false, /*eager*/ false, /*free_on_empty*/ false,
+	  /*least_occupied_first*/ false, /*sparse_rule*/ true },
+	// XEN_SLAB_CACHE_POLICY_2019: the original from 2019 to 2022.
+	{ kSingleMagazine, kOriginalMagazineSlots, true, true, false, false, false },
+	// XEN_SLAB_CACHE_POLICY_PRE2019: the original before 2019.
+	{ kSingleMagazine, kOriginalMagazineSlots, true, true, true, true, false },
+	// XEN_SLAB_CACHE_POLICY_NO_MAGAZINES: ours without a front end.
+	{ kBypass, 0, false, false, false, false, false },
+};
+static_assert(XEN_SLAB_CACHE_POLICY_DEFAULT == 0 && XEN_SLAB_CACHE_POLICY_2019 == 1 &&
+		      XEN_SLAB_CACHE_POLICY_PRE2019 == 2 && XEN_SLAB_CACHE_POLICY_NO_MAGAZINES == 3 &&
+		      sizeof(kPolicies) / sizeof(kPolicies[0]) == 4,
+	      "one row per policy, in the order of enum xen_slab_cache_policy");
+
 unsigned magazine_capacity_for(ulong stride)
 {
 	if (stride <= 512)
@@ -75,24 +94,14 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	if ((static_cast<u64>(args_.reservation) + geometry_.objects - 1) / geometry_.objects
 		    << geometry_.order > xsc_total_pages() / 2)
 		return -XSC_ENOMEM;
-	switch (args_.policy) {
-	case XEN_SLAB_CACHE_POLICY_2019:
-	case XEN_SLAB_CACHE_POLICY_PRE2019:
-		mode_ = kSingleMagazine;
-		magazine_capacity_ = kOriginalMagazineSlots;
-		shared_counter_ = true;
-		eager_ = true;
-		free_on_empty_ = args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019;
-		break;
-	case XEN_SLAB_CACHE_POLICY_NO_MAGAZINES:
-		mode_ = kBypass;
-		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
-		break;
-	default:
-		mode_ = kMagazines;
-		magazine_capacity_ = magazine_capacity_for(geometry_.stride);
-		break;
-	}
+	const Policy &policy = kPolicies[args_.policy];
+
+	mode_ = policy.front;
+	magazine_capacity_ = policy.magazine_slots ? policy.magazine_slots
+						   : magazine_capacity_for(geometry_.stride);
+	shared_counter_ = policy.shared_counter;
+	eager_ = policy.eager;
+	free_on_empty_ = policy.free_on_empty;
 	// Strict puts: every put reaches the slab bitmaps, where a double put
 	// is always seen.
 	if (xsc_strict_puts())
@@ -103,8 +112,8 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	no_magazine_ = Magazine{};
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
 	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
-	sparse_ = mode_ == kMagazines ? geometry_.objects / 2 : 0;
-	slabs_.init(&geometry_, args_.policy == XEN_SLAB_CACHE_POLICY_PRE2019);
+	sparse_ = policy.sparse_rule && mode_ == kMagazines ? geometry_.objects / 2 : 0;
+	slabs_.init(&geometry_, policy.least_occupied_first);
 
 	if (!args_.acquire_lock)
 		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);
@@ -193,6 +202,10 @@ void Cache::destroy()
 
 // --- the magazine layer -------------------------------------------------------
 
+// The magazine layer serves every front end with magazines: the single
+// magazine of the original's policies is the configuration without a
+// previous magazine and without a depot (cc.previous is nullptr).
+
 // Makes cc.loaded non-empty: from the previous magazine, else by trading the
 // empty pair's previous for a full magazine of the depot.
 bool Cache::load_nonempty(CpuCache &cc)
@@ -201,6 +214,8 @@ bool Cache::load_nonempty(CpuCache &cc)
 
 	if (cc.loaded->count)
 		return true;
+	if (!cc.previous)
+		return false;
 	if (cc.previous->count) {
 		swap(cc.loaded, cc.previous);
 		loaded_changed(cc);
@@ -227,6 +242,8 @@ bool Cache::push(CpuCache &cc, void *object)
 	Magazine *empty;
 
 	if (xsc_unlikely(cc.loaded->full())) {
+		if (!cc.previous)
+			return false;
 		if (!cc.previous->count) {
 			swap(cc.loaded, cc.previous);
 			loaded_changed(cc);
@@ -272,12 +289,8 @@ void *Cache::get_slow(bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Interrupted a fast path: the slabs serve.
-		if (xsc_unlikely(cc.guard.held()))
-			object = nullptr;
-		else if (xsc_likely(mode_ == kMagazines))
+		if (xsc_likely(!cc.guard.held()))
 			object = pop(cc);
-		else if (cc.loaded->count)
-			object = cc.loaded->objects()[--cc.loaded->count];
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
 			hand_out(object);
@@ -330,14 +343,9 @@ void Cache::put_slow(void *object, bool locked)
 		take_back(object);
 		if (xsc_unlikely(shared_counter_))
 			atomic_add<u64>(shared_in_use_, -1ULL);
-		if (xsc_likely(mode_ == kMagazines)) {
-			// The hint is @slab, busy: its fast puts follow this one.
-			pushed = set_hint_span(cc, slab) && push(cc, object);
-		} else {
-			pushed = !cc.loaded->full();
-			if (pushed)
-				cc.loaded->objects()[cc.loaded->count++] = object;
-		}
+		// The hint is @slab, busy: its fast puts follow this one (a
+		// single magazine has no sparse rule: always).
+		pushed = set_hint_span(cc, slab) && push(cc, object);
 		if (xsc_likely(pushed)) {
 			owner_add<u64>(cc.put_fast, 1);
 			if (args_.cap)
@@ -370,7 +378,7 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 
 		// Unless it interrupted a fast path: the slabs serve then.
 		while (!cc.guard.held() && got < want &&
-		       (mode_ == kMagazines ? load_nonempty(cc) : cc.loaded->count)) {
+		       load_nonempty(cc)) {
 			Magazine *m = cc.loaded;
 			const unsigned count = m->count;
 			const unsigned take = min(count, want - got);
@@ -479,14 +487,8 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 			continue;
 		}
 		take_back(objects[i]);
-		if (mode_ == kMagazines) {
-			if (!push(cc, objects[i]))
-				break;
-		} else {
-			if (cc.loaded->full())
-				break;
-			cc.loaded->objects()[cc.loaded->count++] = objects[i];
-		}
+		if (!push(cc, objects[i]))
+			break;
 		++*accepted;
 	}
 	owner_add<u64>(cc.put_fast, *accepted);

@@ -13,6 +13,25 @@ namespace xsc {
 
 struct CpuCache; // cpu_cache.hpp
 
+// How the per-CPU front end works (fixed at creation).
+enum Mode : unsigned char {
+	kMagazines,	 // loaded and previous magazine, depot
+	kSingleMagazine, // the original's: one small magazine (no previous), no depot
+	kBypass,	 // none: every get and put reaches the slabs
+};
+
+// What a policy (xen_slab_cache_args.policy) is, as data: cache.cpp's
+// kPolicies, one row per policy.
+struct Policy {
+	Mode front;
+	unsigned magazine_slots; // 0: by object size
+	bool shared_counter;	 // every get and put updates one shared counter (the original's)
+	bool eager;		 // a new slab constructs all its slots
+	bool free_on_empty;	 // the put that empties a slab frees it
+	bool least_occupied_first; // slab order: least occupied first, else fullest first
+	bool sparse_rule;	 // puts of sparse slabs' objects go to their slabs
+};
+
 #ifdef XSC_POISON
 constexpr bool kPoison = true;
 #else
@@ -98,13 +117,6 @@ private:
 		Cache &cache_;
 		bool taken_;
 		unsigned long flags_;
-	};
-
-	// How the per-CPU front end works (fixed at creation).
-	enum Mode : unsigned char {
-		kMagazines,	 // loaded and previous magazine, depot
-		kSingleMagazine, // the original's: one small magazine, no depot
-		kBypass,	 // none: every get and put reaches the slabs
 	};
 
 	Cache() = default;
