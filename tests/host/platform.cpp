@@ -219,6 +219,12 @@ void xsc_cpu_exit(unsigned long)
 	rcu_depth--;
 }
 
+void xsc_assert_failed(const char *cond, const char *file, int line)
+{
+	fprintf(stderr, "BUG: %s:%d: assertion failed: %s\n", file, line, cond);
+	abort();
+}
+
 void xsc_rcu_read_lock(void)
 {
 	rcu_depth++;

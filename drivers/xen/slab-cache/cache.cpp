@@ -232,8 +232,10 @@ bool Cache::load_nonempty(CpuCache &cc)
 
 void *Cache::pop(CpuCache &cc)
 {
-	if (xsc_likely(cc.loaded->count) || load_nonempty(cc))
+	if (xsc_likely(cc.loaded->count) || load_nonempty(cc)) {
+		XSC_ASSERT(cc.loaded->count <= cc.loaded->capacity);
 		return cc.loaded->objects()[--cc.loaded->count];
+	}
 	return nullptr;
 }
 
@@ -259,6 +261,7 @@ bool Cache::push(CpuCache &cc, void *object)
 			loaded_changed(cc);
 		}
 	}
+	XSC_ASSERT(cc.loaded->count < cc.loaded->capacity);
 	cc.loaded->objects()[cc.loaded->count++] = object;
 	return true;
 }

@@ -26,6 +26,8 @@ Magazine *Depot::trade_for_full(Magazine *empty)
 	LockGuard guard(lock_);
 	Magazine *full = full_.pop();
 
+	XSC_ASSERT(empty->count == 0);
+	XSC_ASSERT(!full || (full->count > 0 && full->count <= full->capacity));
 	if (full)
 		empty_.push(empty);
 	return full;
@@ -42,6 +44,7 @@ void Depot::give_full(Magazine *full)
 {
 	LockGuard guard(lock_);
 
+	XSC_ASSERT(full->count > 0 && full->count <= full->capacity);
 	full_.push(full);
 }
 

@@ -250,6 +250,11 @@ void xsc_pages_clear_owner(void *pages, unsigned int order)
 	}
 }
 
+void xsc_assert_failed(const char *cond, const char *file, int line)
+{
+	WARN_ONCE(1, "xen_slab_cache: %s:%d: assertion failed: %s\n", file, line, cond);
+}
+
 void xsc_rcu_read_lock(void)
 {
 	rcu_read_lock();

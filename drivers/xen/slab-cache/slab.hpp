@@ -299,10 +299,12 @@ inline void SlabSet::rebin(Slab *slab)
 {
 	const unsigned bin = bin_of(slab->busy);
 
+	XSC_ASSERT(slab->busy <= geometry_->objects);
 	if (bin != slab->bin) {
 		unlink(slab);
 		link(slab, bin);
 	}
+	XSC_ASSERT(slab->bin == bin && lengths_[bin] > 0);
 	update_cursor();
 }
 

@@ -93,6 +93,7 @@ unsigned Cache::take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstru
 	while (k < n && (slab = slabs_.cursor())) {
 		const unsigned slot = static_cast<unsigned>(slab->find_free(geometry_));
 
+		XSC_ASSERT(!Slab::test(slab->busy_bits(), slot));
 		Slab::set(slab->busy_bits(), slot);
 		if (!Slab::test(slab->constructed_bits(geometry_), slot))
 			*unconstructed |= 1ULL << k;
@@ -118,6 +119,7 @@ bool Cache::release_slot(SlabsHeld held, void *object, ListNode *emptied, bool u
 	if (!slab || (user && poisoned(object)))
 		return false;
 	take_back(object);
+	XSC_ASSERT(slab->busy > 0 && busy_ > 0);
 	Slab::clear(slab->busy_bits(), slot);
 	write_once(slab->busy, slab->busy - 1);
 	write_once(busy_, busy_ - 1);

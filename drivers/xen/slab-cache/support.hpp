@@ -65,6 +65,25 @@ inline void compiler_barrier()
 #define xsc_likely(x) __builtin_expect(!!(x), 1)
 #define xsc_unlikely(x) __builtin_expect(!!(x), 0)
 
+// Debug assertions, in checked builds only (XSC_DEBUG: kernels with
+// CONFIG_DEBUG_VM or generic KASAN, as VM_WARN_ON_ONCE; the host's checked
+// builds and fuzzers): the platform reports a failed one
+// (xsc_assert_failed(): a WARN in the kernel, an abort on the host).  In
+// other builds the condition is not evaluated.
+#ifdef XSC_DEBUG
+#define XSC_ASSERT(cond)                                                   \
+	do {                                                               \
+		if (xsc_unlikely(!(cond)))                                 \
+			xsc_assert_failed(#cond, __FILE__, __LINE__);      \
+	} while (0)
+#else
+#define XSC_ASSERT(cond)                                                   \
+	do {                                                               \
+		if (false && (cond)) {                                     \
+		}                                                          \
+	} while (0)
+#endif
+
 // Counters written by one owner and read by anyone: plain loads and stores
 // that the compiler may not tear, and that race detectors understand.
 template <typename T> inline T read_once(const T &x)

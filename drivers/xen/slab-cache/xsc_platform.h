@@ -47,6 +47,9 @@ void *xsc_meta_alloc(unsigned long size, int may_sleep);
 void xsc_meta_free(void *ptr);
 void xsc_meta_free_deferred(void *ptr);
 
+/* A debug assertion of the core failed (checked builds: XSC_DEBUG). */
+void xsc_assert_failed(const char *cond, const char *file, int line);
+
 /* Highest possible CPU number + 1. */
 unsigned int xsc_nr_cpu_ids(void);
 
