@@ -6,19 +6,22 @@ namespace xsc {
 
 bool Depot::init()
 {
-	lock_ = xsc_lock_alloc(XSC_LOCK_DEPOT);
-	return lock_ != nullptr;
+	return lock_.init(XSC_LOCK_DEPOT);
 }
 
 void Depot::release()
 {
 	Magazine *m;
 
-	while ((m = empty_.pop()))
-		xsc_meta_free(m);
-	if (lock_)
-		xsc_lock_free(lock_);
-	lock_ = nullptr;
+	if (!lock_.ready())
+		return;
+	{
+		LockGuard guard(lock_);
+
+		while ((m = empty_.pop()))
+			xsc_meta_free(m);
+	}
+	lock_.free();
 }
 
 Magazine *Depot::trade_for_full(Magazine *empty)

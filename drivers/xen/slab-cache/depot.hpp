@@ -49,7 +49,7 @@ public:
 	void release();
 	bool ready() const
 	{
-		return lock_ != nullptr;
+		return lock_.ready();
 	}
 
 	// A full magazine in exchange for @empty, or nullptr (then @empty
@@ -71,9 +71,9 @@ public:
 	bool audit();
 
 private:
-	xsc_lock *lock_ = nullptr;
-	MagazineList full_;
-	MagazineList empty_;
+	SpinLock lock_;
+	MagazineList full_ XSC_GUARDED_BY(lock_);
+	MagazineList empty_ XSC_GUARDED_BY(lock_);
 };
 
 } // namespace xsc

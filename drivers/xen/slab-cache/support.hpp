@@ -65,6 +65,19 @@ inline void compiler_barrier()
 #define xsc_likely(x) __builtin_expect(!!(x), 1)
 #define xsc_unlikely(x) __builtin_expect(!!(x), 0)
 
+// Clang's thread-safety analysis (-Wthread-safety, the host's clang
+// builds); nothing for other compilers.
+#ifdef __clang__
+#define XSC_TSA(x) __attribute__((x))
+#else
+#define XSC_TSA(x)
+#endif
+#define XSC_CAPABILITY(name) XSC_TSA(capability(name))
+#define XSC_SCOPED_CAPABILITY XSC_TSA(scoped_lockable)
+#define XSC_GUARDED_BY(lock) XSC_TSA(guarded_by(lock))
+#define XSC_ACQUIRE(...) XSC_TSA(acquire_capability(__VA_ARGS__))
+#define XSC_RELEASE(...) XSC_TSA(release_capability(__VA_ARGS__))
+
 // Debug assertions, in checked builds only (XSC_DEBUG: kernels with
 // CONFIG_DEBUG_VM or generic KASAN, as VM_WARN_ON_ONCE; the host's checked
 // builds and fuzzers): the platform reports a failed one
@@ -195,21 +208,53 @@ template <typename T, ListNode T::*Member> inline T *container_of(ListNode *node
 	return reinterpret_cast<T *>(reinterpret_cast<uptr>(node) - offset);
 }
 
-// An interrupt-safe spinlock of the platform, held for a scope.
-class LockGuard {
+// An interrupt-safe spinlock of the platform, as a capability that the
+// thread-safety analysis follows.
+class XSC_CAPABILITY("spinlock") SpinLock {
 public:
-	explicit LockGuard(xsc_lock *lock) : lock_(lock), flags_(xsc_lock_irqsave(lock))
+	bool init(xsc_lock_kind kind)
+	{
+		lock_ = xsc_lock_alloc(kind);
+		return lock_ != nullptr;
+	}
+	bool ready() const
+	{
+		return lock_ != nullptr;
+	}
+	void free()
+	{
+		if (lock_)
+			xsc_lock_free(lock_);
+		lock_ = nullptr;
+	}
+	unsigned long lock_irqsave() XSC_ACQUIRE()
+	{
+		return xsc_lock_irqsave(lock_);
+	}
+	void unlock_irqrestore(unsigned long flags) XSC_RELEASE()
+	{
+		xsc_unlock_irqrestore(lock_, flags);
+	}
+
+private:
+	xsc_lock *lock_ = nullptr;
+};
+
+// A SpinLock held for a scope.
+class XSC_SCOPED_CAPABILITY LockGuard {
+public:
+	explicit LockGuard(SpinLock &lock) XSC_ACQUIRE(lock) : lock_(lock), flags_(lock.lock_irqsave())
 	{
 	}
-	~LockGuard()
+	~LockGuard() XSC_RELEASE()
 	{
-		xsc_unlock_irqrestore(lock_, flags_);
+		lock_.unlock_irqrestore(flags_);
 	}
 	LockGuard(const LockGuard &) = delete;
 	LockGuard &operator=(const LockGuard &) = delete;
 
 private:
-	xsc_lock *lock_;
+	SpinLock &lock_;
 	unsigned long flags_;
 };
 
