@@ -622,10 +622,11 @@ int Cache::audit()
 			}
 			ok &= slab->bin == bin && bin == slabs_.bin_of(slab->busy);
 			ok &= slab->busy <= geometry_.objects;
-			for (unsigned p = 0; p < (1U << geometry_.order); p++) {
+			{
 				RcuReadSection rcu;
 
-				ok &= xsc_page_owner(slab->base + p * XSC_PAGE_SIZE) == slab;
+				for (unsigned p = 0; p < (1U << geometry_.order); p++)
+					ok &= xsc_page_owner(slab->base + p * XSC_PAGE_SIZE) == slab;
 			}
 			ok &= slab->cache == this;
 			ok &= (reinterpret_cast<uptr>(slab->base) & ((1UL << geometry_.shift) - 1)) == 0;

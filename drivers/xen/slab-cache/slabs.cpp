@@ -77,7 +77,7 @@ Slab *Cache::lookup(SlabsHeld, void *object, unsigned *slot) const
 {
 	RcuReadSection rcu;
 
-	return busy_slot(slab_of(object), object, slot);
+	return lookup_in_section(object, slot);
 }
 
 // --- the slab layer ---------------------------------------------------------
