@@ -113,7 +113,11 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
 	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
 	sparse_ = policy.sparse_rule && mode_ == kMagazines ? geometry_.objects / 2 : 0;
-	slabs_.init(&geometry_, policy.least_occupied_first);
+	{
+		SlabLock alone(*this, SlabLock::Exclusive{});
+
+		slabs_.init(&geometry_, policy.least_occupied_first);
+	}
 
 	if (!args_.acquire_lock)
 		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);
@@ -130,7 +134,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
-		cc->hint_gen = ~0ULL; // no hint
+		SlabHints::init(*cc);
 		cc->fast = &no_magazine_;
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
 		loaded_changed(*cc);
@@ -140,7 +144,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 			return -XSC_ENOMEM;
 	}
 
-	while (count_ < args_.reservation) {
+	while (count_unlocked() < args_.reservation) {
 		if (!grow(1, false))
 			return -XSC_ENOMEM;
 	}
@@ -171,18 +175,19 @@ void Cache::release_resources()
 
 		while ((slab = detach_empty_slab(alone.held(), 0)))
 			free_slab(slab);
-	}
 
-	busy = busy_;
-	if (busy) {
-		warn_once(kWarnDestroyBusy, "destroyed with objects in use, leaking their slabs",
-			  static_cast<long>(busy));
-		// The pages stay owned by no one: a cache created later at this
-		// address must not take their objects for its own.
-		slabs_.for_each_in_order([&](Slab *s, unsigned) {
-			xsc_pages_clear_owner(s->base, geometry_.order);
-			xsc_meta_leak(s);
-		});
+		busy = busy_;
+		if (busy) {
+			warn_once(kWarnDestroyBusy, "destroyed with objects in use, leaking their slabs",
+				  static_cast<long>(busy));
+			// The pages stay owned by no one: a cache created later
+			// at this address must not take their objects for its
+			// own.
+			slabs_.for_each_in_order([&](Slab *s, unsigned) {
+				xsc_pages_clear_owner(s->base, geometry_.order);
+				xsc_meta_leak(s);
+			});
+		}
 	}
 
 	xsc_meta_free(cpus_memory_);
@@ -575,11 +580,11 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	if (!args_.cap)
 		atomic_max(in_use_max_, s->in_use);
 	s->in_use_max = read_once(in_use_max_);
-	s->count = read_once(count_);
+	s->count = count_unlocked();
 	s->reservation = args_.reservation;
 	s->cap = args_.cap;
-	s->slabs = read_once(slab_count_);
-	s->slabs_max = read_once(slabs_max_);
+	s->slabs = slab_count_unlocked();
+	s->slabs_max = slabs_max_unlocked();
 	s->pages = s->slabs << geometry_.order;
 	s->slab_objects = geometry_.objects;
 	s->slab_order = geometry_.order;
@@ -590,7 +595,7 @@ void Cache::read_stats(xen_slab_cache_stats *s)
 	s->bad_puts = read_once(bad_puts_);
 	s->policy = args_.policy;
 	{
-		const u64 busy = read_once(busy_);
+		const u64 busy = busy_unlocked();
 
 		s->cached = busy > s->in_use ? busy - s->in_use : 0;
 	}
@@ -620,7 +625,7 @@ int Cache::audit()
 				if (tail)
 					ok &= !(bits[b][geometry_.words - 1] >> tail);
 			}
-			ok &= slab->bin == bin && bin == slabs_.bin_of(slab->busy);
+			ok &= slab->bin == bin && bin == SlabSet::bin_of(slab->busy, geometry_.objects);
 			ok &= slab->busy <= geometry_.objects;
 			{
 				RcuReadSection rcu;

@@ -6,12 +6,11 @@
 #define XSC_CACHE_HPP
 
 #include "../../../include/xen_slab_cache.h"
+#include "cpu_cache.hpp"
 #include "depot.hpp"
 #include "slab.hpp"
 
 namespace xsc {
-
-struct CpuCache; // cpu_cache.hpp
 
 // How the per-CPU front end works (fixed at creation).
 enum Mode : unsigned char {
@@ -86,6 +85,14 @@ private:
 	};
 
 	class SlabLock;
+	// The slab lock as Clang's thread-safety analysis sees it: a name for
+	// whichever lock a SlabLock takes (own_lock_ or the caller's, or none
+	// when the caller holds it already or owns the cache alone).  The
+	// slab layer's fields are guarded by it; the analysis (clang builds,
+	// -Wthread-safety) checks every access, the SlabsHeld token is the
+	// same proof for every compiler.
+	class XSC_CAPABILITY("slab lock") SlabLockName {};
+
 	// The proof, at compile time, that the slab lock is held (or that the
 	// caller owns the cache alone): only a SlabLock makes one.  Functions
 	// that need the lock take it as their first argument; empty, it costs
@@ -97,15 +104,17 @@ private:
 
 	// The lock of the slab layer: the caller's, through its callbacks, or
 	// the cache's own spinlock.
-	class SlabLock {
+	class XSC_SCOPED_CAPABILITY SlabLock {
 	public:
-		SlabLock(Cache &cache, bool locked);
-		// No lock: nobody else can reach the cache (its destruction).
+		SlabLock(Cache &cache, bool locked) XSC_ACQUIRE(cache.slab_lock_);
+		// No lock: nobody else can reach the cache (its creation or
+		// destruction).
 		struct Exclusive {};
-		SlabLock(Cache &cache, Exclusive) : cache_(cache), taken_(false), flags_(0)
+		SlabLock(Cache &cache, Exclusive) XSC_ACQUIRE(cache.slab_lock_)
+			: cache_(cache), taken_(false), flags_(0)
 		{
 		}
-		~SlabLock();
+		~SlabLock() XSC_RELEASE();
 		SlabLock(const SlabLock &) = delete;
 		SlabLock &operator=(const SlabLock &) = delete;
 		SlabsHeld held() const
@@ -126,8 +135,7 @@ private:
 
 	bool sparse(Slab *slab) const;
 	bool set_hint_span(CpuCache &cc, Slab *slab) const;
-	void sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor);
-	void forget_fast_puts(Slab *slab);
+	void sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor) XSC_REQUIRES(slab_lock_);
 	void loaded_changed(CpuCache &cc);
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 	// Objects of sparse slabs one put_bulk() collects for their slabs
@@ -145,24 +153,53 @@ private:
 	// Slab layer.
 	unsigned slab_get(void **objects, unsigned n, bool locked);
 	unsigned slab_put(void **objects, unsigned n, bool locked, unsigned trusted);
-	unsigned take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstructed);
-	unsigned take_constructed_free(SlabsHeld, void **objects, unsigned n);
+	unsigned take_slots(SlabsHeld, void **objects, unsigned n, u64 *unconstructed)
+		XSC_REQUIRES(slab_lock_);
+	unsigned take_constructed_free(SlabsHeld, void **objects, unsigned n) XSC_REQUIRES(slab_lock_);
 	u64 constructed_slots();
-	bool release_slot(SlabsHeld, void *object, ListNode *emptied, bool user);
+	bool release_slot(SlabsHeld, void *object, ListNode *emptied, bool user) XSC_REQUIRES(slab_lock_);
 	void free_slabs(ListNode *detached);
 	unsigned construct(void **objects, unsigned n, u64 unconstructed, bool locked);
 	bool grow(int may_sleep, bool locked);
 	bool construct_all(Slab *slab);
 	void free_slab_objects(Slab *slab);
-	Slab *detach_empty_slab(SlabsHeld, u64 keep);
+	Slab *detach_empty_slab(SlabsHeld, u64 keep) XSC_REQUIRES(slab_lock_);
 	void free_slab(Slab *slab);
 	unsigned free_empty_slabs(u64 keep, ulong limit);
 	Slab *slab_of(const void *object) const;
-	Slab *lookup(SlabsHeld, void *object, unsigned *slot) const;
+	Slab *lookup(SlabsHeld, void *object, unsigned *slot) const XSC_REQUIRES(slab_lock_);
 	Slab *lookup_in_section(void *object, unsigned *slot) const;
 	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
 	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
 	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;
+
+	// Lock-free reads of the slab layer's fields: snapshots that may be
+	// stale by the time they are used, for statistics, hints and
+	// decisions that the locked paths re-check (slabs.cpp).
+	u64 count_unlocked() const XSC_NO_TSA
+	{
+		return read_once(count_);
+	}
+	u64 busy_unlocked() const XSC_NO_TSA
+	{
+		return read_once(busy_);
+	}
+	u64 slab_count_unlocked() const XSC_NO_TSA
+	{
+		return read_once(slab_count_);
+	}
+	u64 slabs_max_unlocked() const XSC_NO_TSA
+	{
+		return read_once(slabs_max_);
+	}
+	Slab *cursor_unlocked() const XSC_NO_TSA
+	{
+		return slabs_.cursor();
+	}
+	unsigned empty_slabs_unlocked() const XSC_NO_TSA
+	{
+		return slabs_.bin_length_unlocked(0);
+	}
 
 	// Monitor work.
 	void flush_cpus(bool idle_only);
@@ -203,7 +240,7 @@ private:
 	Magazine no_magazine_; // capacity 0: CpuCache::fast of the other caches
 	ulong span_;	// bytes of a slab covered by slots: objects x stride
 	unsigned sparse_; // a slab with fewer busy slots is sparse
-	u64 slab_gen_;	// advanced by every slab free (CpuCache::hint_gen)
+	SlabHints hints_; // the slab generation (cpu_cache.hpp)
 	char name_[XEN_SLAB_CACHE_NAME_LEN];
 	xen_slab_cache_args args_;
 	Geometry geometry_;
@@ -240,13 +277,16 @@ private:
 
 	char pad1_[XSC_CACHE_LINE];
 
-	// Guarded by the slab lock (stored untearably for lock-free readers).
-	SlabSet slabs_;
-	u64 count_;	 // slots in all slabs
-	u64 slab_count_; // slabs
-	u64 slabs_max_;
-	u64 busy_;	 // slots handed out to users or magazines
-	u64 busy_at_pass_[2]; // busy_ at the last two monitor passes, latest first
+	// Guarded by the slab lock; the counts and the cursor are stored
+	// untearably (write_once) for the lock-free readers below.
+	SlabLockName slab_lock_;
+	SlabSet slabs_ XSC_GUARDED_BY(slab_lock_);
+	u64 count_ XSC_GUARDED_BY(slab_lock_);	    // slots in all slabs
+	u64 slab_count_ XSC_GUARDED_BY(slab_lock_); // slabs
+	u64 slabs_max_ XSC_GUARDED_BY(slab_lock_);
+	u64 busy_ XSC_GUARDED_BY(slab_lock_); // slots handed out to users or magazines
+	// busy_ at the last two monitor passes, latest first
+	u64 busy_at_pass_[2] XSC_GUARDED_BY(slab_lock_);
 };
 
 } // namespace xsc

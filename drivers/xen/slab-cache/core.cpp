@@ -5,8 +5,10 @@
 // owning one lock or one regime:
 //
 //   cache.hpp      the Cache class
-//   cpu_cache.hpp  per-CPU front end: CpuCache, the hint protocol, the inline
-//                  fast paths (no lock: the CPU's own data)
+//   cpu_cache.hpp  per-CPU front end's types: CpuCache, LocalTryLock, the
+//                  hint protocol (SlabHints)
+//   fast_paths.hpp the inline fast paths, the Cache's side of the hint
+//                  protocol (no lock: the CPU's own data)
 //   depot.cpp      the depot (depot.hpp): full and empty magazines (the depot lock)
 //   slabs.cpp      the slab layer: slabs, bins, cursor, counts, lookups (the slab lock)
 //   cache.cpp      lifecycle, get/put orchestration, the cap, stats, audit
@@ -22,7 +24,8 @@
 //   2. The slab lock: the cache's own spinlock (interrupts off), or the
 //      caller's lock through acquire_lock/release_lock (held already when
 //      an entry point says locked).  Guards the slabs, bins, cursor,
-//      bitmaps and counts.  Nothing else of the cache is locked under it.
+//      bitmaps and counts (XSC_GUARDED_BY its capability,
+//      Cache::SlabLockName).  Nothing else of the cache is locked under it.
 //   2'. The depot lock (a spinlock, interrupts off): the depot's full and
 //      empty magazine lists.  Never held together with the slab lock.
 //   3. A CPU section: xsc_cpu_enter() (interrupts off) around slow-path and
@@ -38,7 +41,7 @@
 // context (the monitor, the shrinker, purge, destroy), or in the context
 // of the put that empties a slab under the pre-2019 policy.
 
-#include "cpu_cache.hpp"
+#include "fast_paths.hpp"
 
 #include "depot.cpp"
 #include "slabs.cpp"

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The per-CPU front end: each CPU's magazines, its hint of the slab its puts
-// go to (the hint protocol with the slab layer's generation), and the inline
-// fast paths that serve a get or a put from the loaded magazine without a
-// lock.  Included once, by core.cpp: the members that are not inline (the
-// hint protocol's slow parts) are defined here too, and stay out of line
-// so that the bulk paths that call them keep their registers.
+// The per-CPU front end's types: each CPU's magazines and hint (CpuCache),
+// its re-entry guard (LocalTryLock), and the hint protocol between the CPUs'
+// hints and the slab layer's generation (SlabHints).  The inline fast paths
+// that use them are Cache members, in fast_paths.hpp.
 #ifndef XSC_CPU_CACHE_HPP
 #define XSC_CPU_CACHE_HPP
 
-#include "cache.hpp"
+#include "magazine.hpp"
+#include "slab.hpp"
 
 namespace xsc {
 
@@ -51,7 +50,8 @@ private:
 // always full or empty, so after a depot visit at least a magazine's worth
 // of gets or puts pass before the next one.  Only its own CPU touches it
 // (with interrupts off, or preemption off in the fast paths), but for other
-// CPUs clearing hint_span; the statistics are written only by that CPU.
+// CPUs clearing hint_span (SlabHints); the statistics are written only by
+// that CPU.
 //
 // The fast paths read the first cache line only.  fast is the loaded
 // magazine, or, in caches whose gets and puts may not take the loaded
@@ -59,14 +59,8 @@ private:
 // magazine of capacity 0, which no fast get or put can use: so the fast
 // paths need no test of the cache's mode.
 //
-// The hint is the slab this CPU's last slow put found its object in (by its
-// page owner): a put of an object of the same slab needs no lookup.  The
-// slow paths trust it while hint_gen equals the cache's slab generation,
-// which every slab free advances (after the slab can no longer be found,
-// before its metadata goes after a grace period).  hint_span is how many bytes from hint_base
-// a fast put takes: the slots of the slab, or 0 when the slab was sparse
-// when hinted, has turned sparse since or is being freed (other CPUs clear
-// it then: Cache::forget_fast_puts()).
+// The hint fields belong to the hint protocol: only SlabHints writes them;
+// the fast and slow paths read them as SlabHints says.
 //
 // Interrupts may come in the middle of a fast path (the kernel runs them
 // with preemption off only): the fast path holds guard, and whatever
@@ -78,227 +72,126 @@ private:
 struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *fast;
 	uptr hint_base;	      // hint_slab->base
-	ulong hint_span;
+	ulong hint_span;      // bytes from hint_base that fast puts take
 	LocalTryLock guard;
 	u64 get_fast;
 	u64 put_fast;
 	Magazine *loaded;
 	Magazine *previous;
 	alignas(XSC_CACHE_LINE) Slab *hint_slab;
-	u64 hint_gen;
+	u64 hint_gen;	      // the generation hint_slab was found in
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 };
 
-inline CpuCache &Cache::cpu_cache(ulong cpu)
-{
-	return cpus_[cpu];
-}
+// The hint protocol: which slab each CPU's puts go to without a lookup, and
+// the generation that keeps every such hint from outliving its slab.
+//
+// State.  The cache's generation (gen_), advanced by every slab free.  Each
+// CPU's hint in its CpuCache: hint_slab, hint_base and hint_gen, written
+// only by their CPU (publish()); hint_span, written by its CPU (publish(),
+// set_span()) and cleared by any CPU (forget()).  A slow path trusts the
+// hint while hint_gen equals the generation (trusted()); the fast put
+// tests no generation, only hint_span.
+//
+// Every pairing:
+//  1. publish() against retire() (a slab free), all four accesses
+//     sequentially consistent: publish() stores hint_slab, then loads the
+//     generation; retire() advances the generation, then forget() loads
+//     every CPU's hint_slab.  Either retire() sees the new hint and clears
+//     its span, or publish() sees the new generation and clears its own:
+//     no CPU keeps a span over a freed slab.
+//  2. retire()'s advance (so also a release; the page owner was cleared
+//     before it, Cache::free_slab()) against snapshot() (an acquire, which
+//     a slow path reads before its lookup or its run of puts): a path that
+//     reads the new generation also sees the owner gone, so its lookup
+//     cannot find the freed slab; a hint published from a lookup before
+//     the free carries an older generation and is not trusted.
+//  3. forget()'s clear (write_once, any CPU) against the fast put's read of
+//     hint_span (read_once, in its CPU section): a fast put that read the
+//     span before the clear reads nothing of the slab but hint_base; the
+//     slab was detached empty, so such a put is of an object not handed
+//     out, which the fast path does not test (a documented limit).
+//  4. set_span(), the owner re-arming its span after a slow put found its
+//     object busy in the hinted slab: not against retire(), because the
+//     caller holds a busy object of the slab and only empty slabs are
+//     freed; against forget() for sparseness (pairing 5) it may re-arm a
+//     slab that has just turned sparse, which costs packing, not safety,
+//     until that CPU's next slow put of the slab.
+//  5. forget() by the slab layer, under the slab lock, when a slab turns
+//     sparse or loses the cursor (Cache::sparse_changed()): a hint, not
+//     a guarantee (pairing 4).
+//  6. The metadata of a hinted slab (busy bits, read by trusted slow
+//     paths) is freed a grace period after retire() (the platform's
+//     deferred free): every CPU section that read the old generation has
+//     ended by then.
+class SlabHints {
+public:
+	// @cc hints no slab: a generation the cache never reaches.
+	static void init(CpuCache &cc)
+	{
+		cc.hint_gen = ~0ULL;
+	}
 
-inline void Cache::loaded_changed(CpuCache &cc)
-{
-	if (fast_)
-		cc.fast = cc.loaded;
-}
+	// The generation, before a lookup or a run of puts (pairing 2).
+	u64 snapshot() const
+	{
+		return __atomic_load_n(&gen_, __ATOMIC_ACQUIRE);
+	}
 
-// --- the hint protocol -------------------------------------------------------
+	// Whether a slow path that read @gen may use @cc's hint (pairing 2).
+	static bool trusted(const CpuCache &cc, u64 gen)
+	{
+		return cc.hint_gen == gen;
+	}
 
-// The page owner lookup of a put whose object is not in the hinted slab; makes
-// its slab the hint.  @gen was read before the lookup: a slab freed after
-// that read advances the generation past it, so a stale hint is never used
-// by the slow paths.  The fast put tests no generation: a slab free clears
-// the hint_span of the CPUs that hint it (forget_fast_puts()).  Store of
-// hint_slab then load of the generation here, advance of the generation
-// then loads of hint_slab there, all sequentially consistent: either that
-// pass sees this hint or this CPU sees the new generation and clears its
-// own.
-Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
-{
-	Slab *slab = slab_of(object);
-
-	if (slab) {
-		// hint_span first: a pass that sees the new hint_slab clears
-		// this value, not an older one.
-		set_hint_span(cc, slab);
+	// On @cc's CPU: @slab, found by a lookup after snapshot() returned
+	// @gen, becomes the hint; fast puts take @span bytes of it (pairing 1).
+	void publish(CpuCache &cc, Slab *slab, ulong span, u64 gen) const
+	{
+		// hint_span first: a forget() that sees the new hint_slab
+		// clears this value, not an older one.
+		write_once(cc.hint_span, span);
 		cc.hint_base = reinterpret_cast<uptr>(slab->base);
 		cc.hint_gen = gen;
 		__atomic_store_n(&cc.hint_slab, slab, __ATOMIC_SEQ_CST);
-		if (xsc_unlikely(__atomic_load_n(&slab_gen_, __ATOMIC_SEQ_CST) != gen))
+		if (xsc_unlikely(__atomic_load_n(&gen_, __ATOMIC_SEQ_CST) != gen))
 			write_once(cc.hint_span, 0UL);
 	}
-	return slab;
-}
 
-// Fast puts of objects of @slab stop on every CPU: the slab is being freed
-// (after the generation advanced; see lookup_hint_miss()) or has turned
-// sparse.  A CPU that hints another slab by now loses nothing but a fast
-// put.  Reads a line of every possible CPU: only slab frees and slabs
-// turning sparse come here.
-void Cache::forget_fast_puts(Slab *slab)
-{
-	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
-		CpuCache &cc = cpus_[cpu];
-
-		if (__atomic_load_n(&cc.hint_slab, __ATOMIC_SEQ_CST) == slab)
-			write_once(cc.hint_span, 0UL);
+	// On @cc's CPU, holding a busy object of the hinted slab: how far fast
+	// puts take it from now on (pairing 4).
+	static void set_span(CpuCache &cc, ulong span)
+	{
+		write_once(cc.hint_span, span);
 	}
-}
 
-// lookup() in the CPU section of @cc, through its hint.
-inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
-{
-	const u64 gen = __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE);
-	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
-	Slab *slab;
-	long s;
-
-	if (xsc_unlikely(offset >= span_ || cc.hint_gen != gen))
-		return busy_slot(lookup_hint_miss(cc, object, gen), object, slot);
-	slab = cc.hint_slab;
-	// offset < span_, so the slot is below Geometry::objects.
-	s = geometry_.slot_of(offset);
-	if (s < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(s)))
-		return nullptr;
-	*slot = static_cast<unsigned>(s);
-	return slab;
-}
-
-// --- get and put on a CPU ---------------------------------------------------
-
-// A put of an object of a sparse slab goes back to the slab rather than
-// into a magazine, unless the slab is the cursor (the one gets fill): so
-// sparse slabs drain and are freed, and gets, from magazines or the
-// cursor, pack objects into the fuller slabs.  A hint, read without the
-// slab lock.
-inline bool Cache::sparse(Slab *slab) const
-{
-	return read_once(slab->busy) <= sparse_ && slab != slabs_.cursor();
-}
-
-// Sets how far fast puts of @cc take objects of @slab, its hint, by the
-// sparse-slab rule; true when the slab's puts go to magazines.
-inline bool Cache::set_hint_span(CpuCache &cc, Slab *slab) const
-{
-	const bool magazines = !sparse(slab);
-
-	write_once(cc.hint_span, magazines ? span_ : 0UL);
-	return magazines;
-}
-
-// After a slot of @slab was freed and the slabs re-sorted (slab lock held):
-// fast puts stop taking objects of a slab that has just turned sparse, by
-// the slab itself or by losing the cursor (@old_cursor).  A slow put sets
-// the span again when its slab is no longer sparse.
-void Cache::sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor)
-{
-	Slab *cursor = slabs_.cursor();
-
-	if (slab->busy == sparse_ && slab != cursor)
-		forget_fast_puts(slab);
-	if (old_cursor != cursor && old_cursor && old_cursor->busy <= sparse_)
-		forget_fast_puts(old_cursor);
-}
-
-// The checks of put_on_cpu(), and the busy bit, over the first objects of
-// @objects, as many as the loaded magazine takes in a row; returns how many.
-// The hint, the geometry and the magazine stay in registers.
-inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
-{
-	Magazine *m = cc.loaded;
-	void **slots = m->objects();
-	const unsigned start = m->count;
-	const unsigned room = m->capacity - start;
-	const uptr base = cc.hint_base;
-	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
-	const ulong span = read_once(cc.hint_span), stride = geometry_.stride;
-	const u64 reciprocal = geometry_.reciprocal;
-	const void *top = m->top();
-	unsigned k = 0;
-
-	if (cc.hint_gen != __atomic_load_n(&slab_gen_, __ATOMIC_ACQUIRE))
-		return 0;
-	for (n = min(n, room); k < n; k++) {
-		void *object = objects[k];
-		const uptr offset = reinterpret_cast<uptr>(object) - base;
-		const ulong slot =
-			static_cast<ulong>((static_cast<unsigned __int128>(offset) * reciprocal) >> 64);
-
-		if (xsc_unlikely(offset >= span || slot * stride != offset ||
-				 !Slab::test(busy, static_cast<unsigned>(slot)) || object == top))
-			break;
-		slots[start + k] = object;
-		top = object;
+	// @slab is being freed; its page owner was cleared.  After this, no
+	// slow path trusts a hint of it and no fast put takes its objects
+	// (pairings 1 and 2); its metadata must outlive a grace period
+	// (pairing 6).
+	void retire(Slab *slab, CpuCache *cpus, unsigned nr_cpus)
+	{
+		__atomic_add_fetch(&gen_, 1, __ATOMIC_SEQ_CST);
+		forget(slab, cpus, nr_cpus);
 	}
-	m->count = start + k;
-	return k;
-}
 
-// The fast paths, for the platform's entry points (xen_slab_cache_get()
-// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
-// fall back to get_slow()/put_slow()): a get from the loaded magazine; a
-// put into it of a slot start of the hinted slab while its hint_span allows,
-// not on top of it.  Caches with a cap, no magazines, strict puts or
-// poisoning have a fast magazine of capacity 0.
-template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
-{
-	Magazine *m = cc.fast;
-	ulong top;
+	// Fast puts of objects of @slab stop on every CPU that hints it
+	// (pairings 1, 3 and 5).  A CPU that hints another slab by now loses
+	// nothing but a fast put.  Reads a line of every possible CPU: only
+	// slab frees and slabs turning sparse come here.
+	static void forget(Slab *slab, CpuCache *cpus, unsigned nr_cpus)
+	{
+		for (unsigned cpu = 0; cpu < nr_cpus; cpu++) {
+			CpuCache &cc = cpus[cpu];
 
-	// Empty: count - 1 borrows.
-	if (xsc_unlikely(__builtin_sub_overflow(m->count, 1UL, &top)))
-		return miss();
-	m->count = top;
-	owner_inc(cc.get_fast);
-	return m->objects()[top];
-}
+			if (__atomic_load_n(&cc.hint_slab, __ATOMIC_SEQ_CST) == slab)
+				write_once(cc.hint_span, 0UL);
+		}
+	}
 
-template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss)
-{
-	Magazine *m = cc.fast;
-	const ulong count = m->count;
-	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
-
-	// hint_span is 0 unless the hinted slab takes fast puts: it is
-	// cleared on every CPU that hints a slab before the slab is freed, so
-	// no generation is tested here.  offset < hint_span: the offset fits
-	// multiple_of_stride().  Whether the slot is busy is not tested (it
-	// would cost a third of the path): the slow paths, checked builds and
-	// strict puts test it.
-	if (xsc_unlikely(offset >= read_once(cc.hint_span) || count >= m->capacity ||
-			 !geometry_.multiple_of_stride(offset) ||
-			 m->objects()[static_cast<long>(count) - 1] == object))
-		return miss();
-	m->objects()[count] = object;
-	m->count = count + 1;
-	owner_inc(cc.put_fast);
-	return true;
-}
-
-// The fast paths with preemption off and interrupts on: a fast path that an
-// interrupt on this CPU interrupts is left alone (the interrupt's gets and
-// puts decline here and go to the slabs from the slow paths).
-inline void *Cache::get_interruptible(ulong cpu)
-{
-	CpuCache &cc = cpus_[cpu];
-	void *object;
-
-	if (!cc.guard.trylock())
-		return nullptr;
-	object = get_on_cpu(cc, [] { return static_cast<void *>(nullptr); });
-	cc.guard.unlock();
-	return object;
-}
-
-inline bool Cache::put_interruptible(void *object, ulong cpu)
-{
-	CpuCache &cc = cpus_[cpu];
-	bool taken;
-
-	if (!cc.guard.trylock())
-		return false;
-	taken = put_on_cpu(cc, object, [] { return false; });
-	cc.guard.unlock();
-	return taken;
-}
+private:
+	u64 gen_ = 0;
+};
 
 } // namespace xsc
 

@@ -108,7 +108,7 @@ void Cache::trim_depot(bool everything)
 
 void Cache::fill_reservation()
 {
-	while (read_once(count_) < args_.reservation) {
+	while (count_unlocked() < args_.reservation) {
 		if (!grow(1, false))
 			break;
 	}
@@ -135,7 +135,7 @@ void Cache::trim()
 	xsc_might_sleep();
 	if (mode_ == kSingleMagazine) {
 		fill_reservation();
-		free_empty_slabs(max<u64>(args_.reservation, read_once(count_) / 2), ~0UL);
+		free_empty_slabs(max<u64>(args_.reservation, count_unlocked() / 2), ~0UL);
 		return;
 	}
 	before = empty_slabs();
@@ -227,7 +227,7 @@ void Cache::cpu_dead(unsigned cpu)
 
 ulong Cache::shrink_count()
 {
-	u64 count = read_once(count_), spare;
+	u64 count = count_unlocked(), spare;
 
 	// The original does not react to memory pressure.  Reclaim never
 	// takes a caller's lock (lock callbacks): a caller that allocates while
@@ -236,7 +236,7 @@ ulong Cache::shrink_count()
 		return 0;
 	// Whole empty slabs that can go without cutting into the reservation.
 	spare = count > args_.reservation ? (count - args_.reservation) / geometry_.objects : 0;
-	return depot_.objects() + static_cast<ulong>(min<u64>(spare, slabs_.bin_length(0)) *
+	return depot_.objects() + static_cast<ulong>(min<u64>(spare, empty_slabs_unlocked()) *
 						   geometry_.objects);
 }
 

@@ -224,7 +224,7 @@ unsigned Cache::slab_get(void **objects, unsigned n, bool locked)
 	// the maximum is the sum over the CPUs worth computing.
 	// Capped caches count in cap_handed_out(); sums of per-CPU counters
 	// read while they move may be one high.
-	if (!args_.cap && read_once(busy_) > read_once(in_use_max_))
+	if (!args_.cap && busy_unlocked() > read_once(in_use_max_))
 		atomic_max(in_use_max_, in_use_now());
 	return got;
 }
@@ -349,24 +349,21 @@ void Cache::free_slab_objects(Slab *slab)
 //  1. The page owner goes: later lookups find nothing (or, once the pages
 //     are someone else's, whatever xsc_page_owner() makes of them: never
 //     this slab).
-//  2. The generation advances (sequentially consistent, so also a
-//     release), so a slow put that reads the new generation (acquire) also
-//     sees step 1, and a hint taken from a lookup before step 1 carries an
-//     older generation and is not used by slow puts.  Then fast puts of the
-//     slab stop on every CPU that hints it (forget_fast_puts(); a CPU that
-//     hints it concurrently sees the new generation, see
-//     lookup_hint_miss()).
+//  2. The hints retire it (SlabHints::retire(), pairings 1 and 2): the
+//     generation advances, so a slow put that reads the new generation
+//     also sees step 1, and a hint taken from a lookup before step 1
+//     carries an older generation and is not used by slow puts; then fast
+//     puts of the slab stop on every CPU that hints it.
 //  3. The pages go back: the owner was cleared before, as the platform
 //     requires.  Puts that found the slab before step 1 read only its
 //     metadata, never the pages, and refuse (the slab was detached empty,
 //     and no slot of a detached slab becomes busy again).
 //  4. The metadata goes after a grace period: every section that may still
-//     hold the slab from step 1 or from a hint has ended by then.
+//     hold the slab from step 1 or from a hint has ended by then (pairing 6).
 void Cache::free_slab(Slab *slab)
 {
 	xsc_pages_clear_owner(slab->base, geometry_.order);
-	__atomic_add_fetch(&slab_gen_, 1, __ATOMIC_SEQ_CST);
-	forget_fast_puts(slab);
+	hints_.retire(slab, cpus_, nr_cpus_);
 	free_slab_objects(slab);
 	xsc_pages_free(slab->base, geometry_.order);
 	xsc_meta_free_deferred(slab);

@@ -77,6 +77,10 @@ inline void compiler_barrier()
 #define XSC_GUARDED_BY(lock) XSC_TSA(guarded_by(lock))
 #define XSC_ACQUIRE(...) XSC_TSA(acquire_capability(__VA_ARGS__))
 #define XSC_RELEASE(...) XSC_TSA(release_capability(__VA_ARGS__))
+#define XSC_REQUIRES(...) XSC_TSA(requires_capability(__VA_ARGS__))
+// A function that reads guarded fields without their lock on purpose (each
+// says why the value it returns is good enough).
+#define XSC_NO_TSA XSC_TSA(no_thread_safety_analysis)
 
 // Debug assertions, in checked builds only (XSC_DEBUG: kernels with
 // CONFIG_DEBUG_VM or generic KASAN, as VM_WARN_ON_ONCE; the host's checked

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+//
+// The per-CPU front end's code: the inline fast paths that serve a get or a
+// put from the loaded magazine without a lock, and the Cache's side of the
+// hint protocol (SlabHints, cpu_cache.hpp).  Included once, by core.cpp:
+// the members that are not inline (the hint protocol's slow parts) are
+// defined here too, and stay out of line so that the bulk paths that call
+// them keep their registers.
+#ifndef XSC_FAST_PATHS_HPP
+#define XSC_FAST_PATHS_HPP
+
+#include "cache.hpp"
+
+namespace xsc {
+
+inline CpuCache &Cache::cpu_cache(ulong cpu)
+{
+	return cpus_[cpu];
+}
+
+inline void Cache::loaded_changed(CpuCache &cc)
+{
+	if (fast_)
+		cc.fast = cc.loaded;
+}
+
+// --- the Cache side of the hint protocol (SlabHints) ------------------------
+
+// The page owner lookup of a put whose object is not in the hinted slab; its
+// slab becomes the hint (SlabHints::publish()), with the span the
+// sparse-slab rule gives it.  @gen is the snapshot read before the lookup.
+Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
+{
+	Slab *slab = slab_of(object);
+
+	if (slab)
+		hints_.publish(cc, slab, sparse(slab) ? 0UL : span_, gen);
+	return slab;
+}
+
+// lookup() in the CPU section of @cc, through its hint.
+inline Slab *Cache::lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot)
+{
+	const u64 gen = hints_.snapshot();
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+	Slab *slab;
+	long s;
+
+	if (xsc_unlikely(offset >= span_ || !SlabHints::trusted(cc, gen)))
+		return busy_slot(lookup_hint_miss(cc, object, gen), object, slot);
+	slab = cc.hint_slab;
+	// offset < span_, so the slot is below Geometry::objects.
+	s = geometry_.slot_of(offset);
+	if (s < 0 || !Slab::test(slab->busy_bits(), static_cast<unsigned>(s)))
+		return nullptr;
+	*slot = static_cast<unsigned>(s);
+	return slab;
+}
+
+// --- get and put on a CPU ---------------------------------------------------
+
+// A put of an object of a sparse slab goes back to the slab rather than
+// into a magazine, unless the slab is the cursor (the one gets fill): so
+// sparse slabs drain and are freed, and gets, from magazines or the
+// cursor, pack objects into the fuller slabs.  A hint, read without the
+// slab lock.
+inline bool Cache::sparse(Slab *slab) const
+{
+	return read_once(slab->busy) <= sparse_ && slab != cursor_unlocked();
+}
+
+// Sets how far fast puts of @cc take objects of @slab, its hint, by the
+// sparse-slab rule, holding a busy object of it (SlabHints::set_span());
+// true when the slab's puts go to magazines.
+inline bool Cache::set_hint_span(CpuCache &cc, Slab *slab) const
+{
+	const bool magazines = !sparse(slab);
+
+	SlabHints::set_span(cc, magazines ? span_ : 0UL);
+	return magazines;
+}
+
+// After a slot of @slab was freed and the slabs re-sorted (slab lock held):
+// fast puts stop taking objects of a slab that has just turned sparse, by
+// the slab itself or by losing the cursor (@old_cursor).  A slow put sets
+// the span again when its slab is no longer sparse.
+void Cache::sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor)
+{
+	Slab *cursor = slabs_.cursor();
+
+	if (slab->busy == sparse_ && slab != cursor)
+		SlabHints::forget(slab, cpus_, nr_cpus_);
+	if (old_cursor != cursor && old_cursor && old_cursor->busy <= sparse_)
+		SlabHints::forget(old_cursor, cpus_, nr_cpus_);
+}
+
+// The checks of put_on_cpu(), and the busy bit, over the first objects of
+// @objects, as many as the loaded magazine takes in a row; returns how many.
+// The hint, the geometry and the magazine stay in registers.
+inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
+{
+	Magazine *m = cc.loaded;
+	void **slots = m->objects();
+	const unsigned start = m->count;
+	const unsigned room = m->capacity - start;
+	const uptr base = cc.hint_base;
+	const ulong *busy = cc.hint_slab ? cc.hint_slab->busy_bits() : nullptr;
+	const ulong span = read_once(cc.hint_span), stride = geometry_.stride;
+	const u64 reciprocal = geometry_.reciprocal;
+	const void *top = m->top();
+	unsigned k = 0;
+
+	if (!SlabHints::trusted(cc, hints_.snapshot()))
+		return 0;
+	for (n = min(n, room); k < n; k++) {
+		void *object = objects[k];
+		const uptr offset = reinterpret_cast<uptr>(object) - base;
+		const ulong slot =
+			static_cast<ulong>((static_cast<unsigned __int128>(offset) * reciprocal) >> 64);
+
+		if (xsc_unlikely(offset >= span || slot * stride != offset ||
+				 !Slab::test(busy, static_cast<unsigned>(slot)) || object == top))
+			break;
+		slots[start + k] = object;
+		top = object;
+	}
+	m->count = start + k;
+	return k;
+}
+
+// The fast paths, for the platform's entry points (xen_slab_cache_get()
+// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
+// fall back to get_slow()/put_slow()): a get from the loaded magazine; a
+// put into it of a slot start of the hinted slab while its hint_span allows,
+// not on top of it.  Caches with a cap, no magazines, strict puts or
+// poisoning have a fast magazine of capacity 0.
+template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
+{
+	Magazine *m = cc.fast;
+	ulong top;
+
+	// Empty: count - 1 borrows.
+	if (xsc_unlikely(__builtin_sub_overflow(m->count, 1UL, &top)))
+		return miss();
+	m->count = top;
+	owner_inc(cc.get_fast);
+	return m->objects()[top];
+}
+
+template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss)
+{
+	Magazine *m = cc.fast;
+	const ulong count = m->count;
+	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
+
+	// hint_span is 0 unless the hinted slab takes fast puts: it is
+	// cleared on every CPU that hints a slab before the slab is freed, so
+	// no generation is tested here.  offset < hint_span: the offset fits
+	// multiple_of_stride().  Whether the slot is busy is not tested (it
+	// would cost a third of the path): the slow paths, checked builds and
+	// strict puts test it.
+	if (xsc_unlikely(offset >= read_once(cc.hint_span) || count >= m->capacity ||
+			 !geometry_.multiple_of_stride(offset) ||
+			 m->objects()[static_cast<long>(count) - 1] == object))
+		return miss();
+	m->objects()[count] = object;
+	m->count = count + 1;
+	owner_inc(cc.put_fast);
+	return true;
+}
+
+// The fast paths with preemption off and interrupts on: a fast path that an
+// interrupt on this CPU interrupts is left alone (the interrupt's gets and
+// puts decline here and go to the slabs from the slow paths).
+inline void *Cache::get_interruptible(ulong cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	void *object;
+
+	if (!cc.guard.trylock())
+		return nullptr;
+	object = get_on_cpu(cc, [] { return static_cast<void *>(nullptr); });
+	cc.guard.unlock();
+	return object;
+}
+
+inline bool Cache::put_interruptible(void *object, ulong cpu)
+{
+	CpuCache &cc = cpus_[cpu];
+	bool taken;
+
+	if (!cc.guard.trylock())
+		return false;
+	taken = put_on_cpu(cc, object, [] { return false; });
+	cc.guard.unlock();
+	return taken;
+}
+
+} // namespace xsc
+
+#endif // XSC_FAST_PATHS_HPP
