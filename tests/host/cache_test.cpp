@@ -779,6 +779,45 @@ TEST_F(CacheFixture, PageSizedPageAlignedObjectsFillWholePages)
 	xen_slab_cache_put_bulk(cache, o, 8, false);
 }
 
+// What the inline fast paths decline but the CPU's magazines can do -- a put
+// outside the hinted slab (every put of a page-sized object of another
+// page), a get or put that needs the previous magazine or the depot -- is
+// done in the entry point's own section (get_in_section(),
+// put_in_section()): one section per call, none of the slow paths'.
+// Checked builds take no fast path: every call also enters the slow path's.
+TEST_F(CacheFixture, MagazineWorkStaysInTheFastPathsSection)
+{
+	xen_slab_cache_args a = args(XSC_PAGE_SIZE);
+	a.align = XSC_PAGE_SIZE;
+	make(a);
+	constexpr unsigned n = 200; // magazines of 16: previous and depot both
+	std::vector<void *> v(n);
+	ASSERT_EQ(n, xen_slab_cache_get_bulk(cache, v.data(), n, false));
+	const std::set<void *> first(v.begin(), v.end());
+	auto s0 = stats_of(cache);
+	const unsigned long before = host::sections_entered();
+
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < n; i++)
+			xen_slab_cache_put(cache, v[i], false);
+		for (unsigned i = 0; i < n; i++)
+			ASSERT_NE(nullptr, v[i] = xen_slab_cache_get(cache, false));
+	}
+	const unsigned long calls = 3 * 2 * n;
+#ifdef XSC_POISON
+	EXPECT_EQ(2 * calls, host::sections_entered() - before);
+#else
+	EXPECT_EQ(calls, host::sections_entered() - before);
+#endif
+	auto s1 = stats_of(cache);
+	EXPECT_EQ(s0.get_slow, s1.get_slow) << "no get reached the slabs";
+	EXPECT_EQ(s0.put_slow, s1.put_slow) << "no put reached the slabs";
+	EXPECT_EQ(first, std::set<void *>(v.begin(), v.end())) << "the same objects, each once";
+	EXPECT_EQ(n, s1.in_use);
+	xen_slab_cache_put_bulk(cache, v.data(), n, false);
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
 // Bitmap edges: slabs of 31, 32, 33, 63, 64 and 65 objects.
 TEST_F(CacheFixture, BitmapEdges)
 {

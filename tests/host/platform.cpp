@@ -29,6 +29,7 @@ bool cpu_online[kMaxCpus] = {};
 unsigned nr_cpus = 4;
 thread_local unsigned current_cpu = 0;
 thread_local unsigned section_depth = 0;
+thread_local unsigned long sections = 0; // outermost sections entered
 // Nesting of what the kernel counts as an RCU read side: CPU sections and
 // the cache's own lock (both keep interrupts off there).  A caller's lock
 // (the lock callbacks) is none: a mutex leaves preemption on.
@@ -63,6 +64,11 @@ struct xsc_lock {
 };
 
 namespace host {
+
+unsigned long sections_entered()
+{
+	return sections;
+}
 
 void set_nr_cpus(unsigned n)
 {
@@ -206,8 +212,10 @@ unsigned long xsc_total_pages(void)
 unsigned long xsc_cpu_enter(unsigned int *cpu)
 {
 	rcu_depth++;
-	if (section_depth++ == 0)
+	if (section_depth++ == 0) {
 		cpu_mutex[current_cpu].lock();
+		sections++;
+	}
 	*cpu = current_cpu;
 	return 0;
 }

@@ -19,6 +19,7 @@ void fail_allocations_every(long n); // 0: never; n: every n-th page or metadata
 void set_strict_puts(bool on);       // for caches created afterwards
 void set_total_pages(unsigned long pages); // the machine's memory (default 16 GiB)
 void *page_owner(const void *address);     // xsc_page_owner() without the RCU check, for tests
+unsigned long sections_entered();          // outermost CPU sections the calling thread entered
 
 } // namespace host
 

@@ -109,6 +109,8 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	// Checked builds poison free objects: their gets and puts take the
 	// slow paths, which unpoison, check and poison.
 	fast_ = mode_ != kBypass && !args_.cap && !kPoison;
+	// The original's shared counter is charged on the slow paths.
+	in_section_ = fast_ && !shared_counter_;
 	no_magazine_ = Magazine{};
 	span_ = static_cast<ulong>(geometry_.objects) * geometry_.stride;
 	// The sparse-slab rule is ours: a busy slab is never sparse at 0.
@@ -279,6 +281,49 @@ bool Cache::on_top(CpuCache &cc, void *object)
 }
 
 // --- get and put ------------------------------------------------------------
+
+// A get that the loaded magazine could not serve inline, still in the fast
+// path's section (preemption off, the CPU's guard held, interrupts on): from
+// the previous magazine or a depot trade, without turning interrupts off
+// (a paravirt call pair in a Xen PV domain).  An interrupt that lands here
+// finds the guard held and leaves the magazines alone; the depot has its
+// own lock.  nullptr: the slow path decides (the slabs, or caches that
+// take no fast paths).
+void *Cache::get_in_section(CpuCache &cc)
+{
+	void *object = nullptr;
+
+	if (in_section_ && load_nonempty(cc)) {
+		owner_inc(cc.get_fast);
+		object = cc.loaded->objects()[--cc.loaded->count];
+	}
+	cc.guard.unlock();
+	return object;
+}
+
+// A put that the loaded magazine could not take inline (an object outside
+// the CPU's hinted span, or a full magazine), in the same section: the
+// lookup by the page owner (the section is an RCU read side; see
+// lookup_on_cpu()), then the magazines and the depot.  false: the slow
+// path decides, and reports what is wrong (a pointer that is not a busy
+// object of this cache, a put of the object on top) or sends the object
+// to its slab (a sparse slab's, or no magazine to be had).
+bool Cache::put_in_section(void *object, CpuCache &cc)
+{
+	unsigned slot;
+	Slab *slab;
+	bool taken = false;
+
+	if (in_section_) {
+		slab = lookup_on_cpu(cc, object, &slot);
+		taken = xsc_likely(slab && !on_top(cc, object)) && set_hint_span(cc, slab) &&
+			push(cc, object);
+		if (taken)
+			owner_inc(cc.put_fast);
+	}
+	cc.guard.unlock();
+	return taken;
+}
 
 void *Cache::get_slow(bool locked)
 {

@@ -52,14 +52,25 @@ public:
 	// Slow paths, bulk calls and the rest; see cache.cpp.
 	// Fast paths (in a CPU section on @cpu): @miss() decides when they
 	// decline; see cache.cpp.
-	template <typename Miss> void *get_on_cpu(CpuCache &cc, Miss miss);
-	template <typename Miss> bool put_on_cpu(CpuCache &cc, void *object, Miss miss);
+	struct NoHit {
+		void operator()() const
+		{
+		}
+	};
+	template <typename Miss, typename Hit = NoHit> void *get_on_cpu(CpuCache &cc, Miss miss, Hit hit = {});
+	template <typename Miss, typename Hit = NoHit>
+	bool put_on_cpu(CpuCache &cc, void *object, Miss miss, Hit hit = {});
 	CpuCache &cpu_cache(ulong cpu);
 	// The same, where interrupts may come (CpuCache::guard).
 	void *get_interruptible(ulong cpu);
 	bool put_interruptible(void *object, ulong cpu);
 	void *get_slow(bool locked);
 	void put_slow(void *object, bool locked);
+	// What the inline fast paths decline, in their section (preemption
+	// off, the CPU's guard held, interrupts on), releasing the guard: see
+	// cache.cpp.
+	XSC_NOINLINE void *get_in_section(CpuCache &cc);
+	XSC_NOINLINE bool put_in_section(void *object, CpuCache &cc); // the entry's register order
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
 	void put_bulk(void **objects, unsigned n, bool locked);
 
@@ -237,6 +248,7 @@ private:
 
 	// Read-mostly after creation.
 	bool fast_;	// gets and puts may try the loaded magazine inline (CpuCache::fast)
+	bool in_section_; // ... and what it declines in their section (get_in_section())
 	Magazine no_magazine_; // capacity 0: CpuCache::fast of the other caches
 	ulong span_;	// bytes of a slab covered by slots: objects x stride
 	unsigned sparse_; // a slab with fewer busy slots is sparse

@@ -133,10 +133,13 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 // fall back to get_slow()/put_slow()): a get from the loaded magazine; a
 // put into it of a slot start of the hinted slab while its hint_span allows,
 // not on top of it.  Caches with a cap, no magazines, strict puts or
-// poisoning have a fast magazine of capacity 0.
-template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
+// poisoning have a fast magazine of capacity 0.  @hit() runs when the
+// magazine served, after its last access (the guard's unlock); @miss()
+// when it did not, as the path's tail.
+template <typename Miss, typename Hit> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss, Hit hit)
 {
 	Magazine *m = cc.fast;
+	void *object;
 	ulong top;
 
 	// Empty: count - 1 borrows.
@@ -144,10 +147,13 @@ template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
 		return miss();
 	m->count = top;
 	owner_inc(cc.get_fast);
-	return m->objects()[top];
+	object = m->objects()[top];
+	hit();
+	return object;
 }
 
-template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss)
+template <typename Miss, typename Hit>
+inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss, Hit hit)
 {
 	Magazine *m = cc.fast;
 	const ulong count = m->count;
@@ -166,34 +172,35 @@ template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *objec
 	m->objects()[count] = object;
 	m->count = count + 1;
 	owner_inc(cc.put_fast);
+	hit();
 	return true;
 }
 
 // The fast paths with preemption off and interrupts on: a fast path that an
 // interrupt on this CPU interrupts is left alone (the interrupt's gets and
-// puts decline here and go to the slabs from the slow paths).
+// puts decline here and go to the slabs from the slow paths).  What the
+// loaded magazine cannot do inline, the same section tries out of line, as
+// a tail call that releases the guard (get_in_section(), put_in_section()),
+// so that the inline part stays a leaf.
 inline void *Cache::get_interruptible(ulong cpu)
 {
 	CpuCache &cc = cpus_[cpu];
-	void *object;
 
 	if (!cc.guard.trylock())
 		return nullptr;
-	object = get_on_cpu(cc, [] { return static_cast<void *>(nullptr); });
-	cc.guard.unlock();
-	return object;
+	return get_on_cpu(
+		cc, [this, &cc] { return get_in_section(cc); }, [&cc] { cc.guard.unlock(); });
 }
 
 inline bool Cache::put_interruptible(void *object, ulong cpu)
 {
 	CpuCache &cc = cpus_[cpu];
-	bool taken;
 
 	if (!cc.guard.trylock())
 		return false;
-	taken = put_on_cpu(cc, object, [] { return false; });
-	cc.guard.unlock();
-	return taken;
+	return put_on_cpu(
+		cc, object, [this, &cc, object] { return put_in_section(object, cc); },
+		[&cc] { cc.guard.unlock(); });
 }
 
 } // namespace xsc
