@@ -10,6 +10,10 @@
 //     default and the 2019 policy; the slab path under POLICY_NO_MAGAZINES);
 //   bulk16, bulk64, slab-bulk16, slab-bulk64: N bulk gets and puts of 16 or
 //     64 objects;
+//   deep: N rounds of 256 gets and 256 puts through the kernel's leaves
+//     and, where they decline, the slow paths (one more round warms up);
+//   page-pair, page-bulk16, page-bulk64, page-deep: the same with
+//     page-sized, page-aligned objects (one a slab);
 //   leaves: N get+put pairs through the leaves that the kernel's entry
 //     points call (xsc_cache_get_on_cpu/xsc_cache_put_on_cpu, with the busy
 //     flag), without entry points;
@@ -34,9 +38,10 @@ __attribute__((noinline)) void empty_put(xen_slab_cache *c, void *p, bool)
 
 int main(int argc, char **argv)
 {
-	void *objects[64];
+	void *objects[256];
 	unsigned n = 0, policy = XEN_SLAB_CACHE_POLICY_DEFAULT;
 	bool is_pair = false;
+	size_t size = bench::kObjectSize, align = 0;
 	const char *mode;
 	long iterations;
 	xen_slab_cache *c;
@@ -49,6 +54,10 @@ int main(int argc, char **argv)
 	iterations = atol(argv[2]);
 	if (!strncmp(mode, "slab-", 5)) {
 		policy = XEN_SLAB_CACHE_POLICY_NO_MAGAZINES;
+		mode += 5;
+	}
+	if (!strncmp(mode, "page-", 5)) {
+		size = align = XSC_PAGE_SIZE;
 		mode += 5;
 	}
 	if (!strcmp(mode, "caller")) {
@@ -82,6 +91,25 @@ int main(int argc, char **argv)
 		n = 16;
 	} else if (!strcmp(mode, "bulk64")) {
 		n = 64;
+	} else if (!strcmp(mode, "deep")) {
+		// As the kernel's entry points do: the leaves, then the slow
+		// paths when they decline; 256 gets, then 256 puts.
+		bench::set_nr_cpus(1);
+		bench::set_cpu(0);
+		c = bench::make_cache(policy, size, align);
+		for (long i = 0; i <= iterations; i++) {
+			for (unsigned k = 0; k < 256; k++) {
+				objects[k] = xsc_cache_get_on_cpu(c, 0);
+				if (!objects[k])
+					objects[k] = xsc_cache_get_slow(c, false);
+			}
+			for (unsigned k = 0; k < 256; k++)
+				if (!xsc_cache_put_on_cpu(c, objects[k], 0))
+					xsc_cache_put_slow(c, objects[k], false);
+		}
+		xen_slab_cache_destroy(c);
+		bench::quiesce();
+		return 0;
 	} else {
 		fprintf(stderr, "unknown mode %s\n", argv[1]);
 		return 2;
@@ -89,7 +117,7 @@ int main(int argc, char **argv)
 
 	bench::set_nr_cpus(1);
 	bench::set_cpu(0);
-	c = bench::make_cache(policy);
+	c = bench::make_cache(policy, size, align);
 	// Construct the objects and load the magazines before counting; each
 	// mode has a loop of its own, shaped like the caller's.
 	if (is_pair) {

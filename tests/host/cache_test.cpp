@@ -818,6 +818,66 @@ TEST_F(CacheFixture, MagazineWorkStaysInTheFastPathsSection)
 	EXPECT_EQ(0u, stats_of(cache).in_use);
 }
 
+// Caches of page-sized objects remember, per CPU, the slabs their puts
+// found (SlabTable): a put of an object of a remembered slab needs no page
+// owner lookup, until a slab free (a new generation) empties the table.
+// Remembered slabs refuse what lookups refuse.
+TEST_F(CacheFixture, PageObjectPutsFindRememberedSlabsWithoutLookups)
+{
+	xen_slab_cache_args a = args(XSC_PAGE_SIZE);
+	a.align = XSC_PAGE_SIZE;
+	make(a);
+	std::vector<void *> all(64), mine, others;
+	std::set<uintptr_t> entries;
+	ASSERT_EQ(64u, xen_slab_cache_get_bulk(cache, all.data(), 64, false));
+	// Objects with an entry of the direct-mapped table each.
+	for (void *p : all) {
+		if (entries.insert((reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % 256).second)
+			mine.push_back(p);
+		else
+			others.push_back(p);
+	}
+	ASSERT_GE(mine.size(), 16u);
+	xen_slab_cache_put_bulk(cache, others.data(), static_cast<unsigned>(others.size()), false);
+
+	unsigned long reads = host::page_owner_reads();
+	for (void *p : mine)
+		xen_slab_cache_put(cache, p, false);
+	EXPECT_GE(host::page_owner_reads() - reads, mine.size() - 1) << "first puts: lookups";
+	std::vector<void *> back(mine.size());
+	for (void *&p : back)
+		ASSERT_NE(nullptr, p = xen_slab_cache_get(cache, false));
+	EXPECT_EQ(std::set<void *>(mine.begin(), mine.end()), std::set<void *>(back.begin(), back.end()));
+	reads = host::page_owner_reads();
+	for (void *p : back)
+		xen_slab_cache_put(cache, p, false);
+	xen_slab_cache_put_bulk(cache, nullptr, 0, false);
+	EXPECT_EQ(0u, host::page_owner_reads() - reads) << "remembered slabs";
+
+	// Through the table: an address inside a remembered slab that is not
+	// a busy object is refused, as a lookup refuses it.
+	for (void *&p : back)
+		ASSERT_NE(nullptr, p = xen_slab_cache_get(cache, false));
+	const long warnings = host::warning_count();
+	xen_slab_cache_put(cache, static_cast<char *>(back[0]) + 64, false);
+	EXPECT_EQ(warnings + 1, host::warning_count());
+	for (void *p : back)
+		xen_slab_cache_put(cache, p, false);
+	xen_slab_cache_put_bulk(cache, back.data(), 0, false);
+
+	// A slab free starts a new generation: the table is emptied, the next
+	// puts look their slabs up again.
+	xen_slab_cache_purge(cache);
+	ASSERT_GT(xsc_cache_shrink_scan(cache, 1000), 0u) << "empty slabs freed";
+	for (void *&p : back)
+		ASSERT_NE(nullptr, p = xen_slab_cache_get(cache, false));
+	reads = host::page_owner_reads();
+	for (void *p : back)
+		xen_slab_cache_put(cache, p, false);
+	EXPECT_GE(host::page_owner_reads() - reads, 1u) << "after a slab free";
+	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
 // Bitmap edges: slabs of 31, 32, 33, 63, 64 and 65 objects.
 TEST_F(CacheFixture, BitmapEdges)
 {
@@ -1289,6 +1349,58 @@ TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
 	EXPECT_EQ(0u, s.in_use);
 	EXPECT_EQ(static_cast<unsigned long long>(kObjects), s.put_fast + s.put_slow);
 	EXPECT_GT(s.get_fast, s.get_slow * 10) << "gets should come from the depot, not the slabs";
+}
+
+// Page-sized objects from CPU 0 to CPU 1, whose puts find their slabs in
+// CPU 1's slab table, while a third thread keeps freeing empty slabs (the
+// shrinker: each free starts a new generation, which empties the tables).
+TEST_F(CacheFixture, ProducerConsumerOfPageObjectsWhileSlabsAreFreed)
+{
+	xen_slab_cache_args a = args(XSC_PAGE_SIZE);
+	a.align = XSC_PAGE_SIZE;
+	make(a);
+	constexpr int kObjects = 50000;
+	std::vector<void *> ring(256);
+	std::atomic<unsigned> head{ 0 }, tail{ 0 };
+	std::atomic<bool> done{ false };
+	std::atomic<unsigned long> freed{ 0 };
+	std::thread producer([&] {
+		host::set_cpu(0);
+		for (int i = 0; i < kObjects; i++) {
+			while (head.load(std::memory_order_acquire) - tail.load(std::memory_order_acquire) >= ring.size())
+				std::this_thread::yield();
+			void *p = xen_slab_cache_get(cache, false);
+			ASSERT_NE(nullptr, p);
+			static_cast<volatile int *>(p)[16] = i; // past the constructor's magic
+			ring[head.load() % ring.size()] = p;
+			head.store(head.load() + 1, std::memory_order_release);
+		}
+	});
+	std::thread consumer([&] {
+		host::set_cpu(1);
+		for (int i = 0; i < kObjects; i++) {
+			while (tail.load(std::memory_order_acquire) == head.load(std::memory_order_acquire))
+				std::this_thread::yield();
+			void *p = ring[tail.load() % ring.size()];
+			ASSERT_EQ(i, static_cast<volatile int *>(p)[16]);
+			xen_slab_cache_put(cache, p, false);
+			tail.store(tail.load() + 1, std::memory_order_release);
+		}
+	});
+	std::thread reclaim([&] {
+		host::set_cpu(2);
+		while (!done.load())
+			freed += xsc_cache_shrink_scan(cache, 64);
+	});
+	producer.join();
+	consumer.join();
+	done = true;
+	reclaim.join();
+	auto s = stats_of(cache);
+	EXPECT_EQ(0u, s.in_use);
+	EXPECT_EQ(0u, s.bad_puts);
+	EXPECT_EQ(static_cast<unsigned long long>(kObjects), s.put_fast + s.put_slow);
+	EXPECT_GT(freed.load(), 0u) << "slabs were freed while objects moved";
 }
 
 TEST_P(PolicyFixture, ConcurrentStressBalances)

@@ -30,6 +30,7 @@ unsigned nr_cpus = 4;
 thread_local unsigned current_cpu = 0;
 thread_local unsigned section_depth = 0;
 thread_local unsigned long sections = 0; // outermost sections entered
+thread_local unsigned long owner_reads = 0;
 // Nesting of what the kernel counts as an RCU read side: CPU sections and
 // the cache's own lock (both keep interrupts off there).  A caller's lock
 // (the lock callbacks) is none: a mutex leaves preemption on.
@@ -68,6 +69,11 @@ namespace host {
 unsigned long sections_entered()
 {
 	return sections;
+}
+
+unsigned long page_owner_reads()
+{
+	return owner_reads;
 }
 
 void set_nr_cpus(unsigned n)
@@ -301,6 +307,7 @@ void *xsc_page_owner(const void *address)
 		fprintf(stderr, "BUG: page owner read outside an RCU read side\n");
 		abort();
 	}
+	owner_reads++;
 	return page_owner_of(address);
 }
 

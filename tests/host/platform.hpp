@@ -20,6 +20,7 @@ void set_strict_puts(bool on);       // for caches created afterwards
 void set_total_pages(unsigned long pages); // the machine's memory (default 16 GiB)
 void *page_owner(const void *address);     // xsc_page_owner() without the RCU check, for tests
 unsigned long sections_entered();          // outermost CPU sections the calling thread entered
+unsigned long page_owner_reads();          // xsc_page_owner() calls of the calling thread
 
 } // namespace host
 

@@ -32,12 +32,17 @@ static_assert(XEN_SLAB_CACHE_POLICY_DEFAULT == 0 && XEN_SLAB_CACHE_POLICY_2019 =
 		      sizeof(kPolicies) / sizeof(kPolicies[0]) == 4,
 	      "one row per policy, in the order of enum xen_slab_cache_policy");
 
+// Page-sized objects (one a slab, a page each) get magazines as deep as
+// page_pool's per-pool cache is (128 pages) for two of them: what a CPU
+// frees in a NAPI poll's batch (64) fits one magazine.
 unsigned magazine_capacity_for(ulong stride)
 {
 	if (stride <= 512)
 		return 32;
-	if (stride <= XSC_PAGE_SIZE)
+	if (stride < XSC_PAGE_SIZE)
 		return 16;
+	if (stride == XSC_PAGE_SIZE)
+		return 64;
 	return 8;
 }
 
@@ -138,6 +143,11 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 
 		SlabHints::init(*cc);
 		cc->fast = &no_magazine_;
+		if (geometry_.objects == 1 && mode_ == kMagazines) {
+			cc->table = static_cast<SlabTable *>(xsc_meta_alloc(sizeof(SlabTable), 1));
+			if (!cc->table)
+				return -XSC_ENOMEM;
+		}
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
 		loaded_changed(*cc);
 		if (mode_ != kSingleMagazine)
@@ -167,6 +177,7 @@ void Cache::release_resources()
 			cpu_dead(cpu);
 			xsc_meta_free(cpus_[cpu].loaded);
 			xsc_meta_free(cpus_[cpu].previous);
+			xsc_meta_free(cpus_[cpu].table);
 		}
 	}
 	if (depot_.ready())
@@ -315,6 +326,10 @@ bool Cache::put_in_section(void *object, CpuCache &cc)
 	bool taken = false;
 
 	if (in_section_) {
+		if (cc.table && put_remembered(cc, object)) {
+			cc.guard.unlock();
+			return true;
+		}
 		slab = lookup_on_cpu(cc, object, &slot);
 		taken = xsc_likely(slab && !on_top(cc, object)) && set_hint_span(cc, slab) &&
 			push(cc, object);
@@ -509,22 +524,24 @@ unsigned Cache::put_bulk_on_cpu(CpuCache &cc, void **objects, unsigned n, unsign
 				void **sparse, unsigned *nr_sparse)
 {
 	// A slab of one object: the hint would name one object, so runs and
-	// hints do not pay; each object is looked up by its page.
+	// hints do not pay; each object is looked up in the CPU's slab table,
+	// else by its page.
 	const bool single = geometry_.objects == 1;
 	unsigned i, slot;
 	Slab *slab;
 
 	for (i = 0; i < n; i++) {
 		// Checked builds check each object for poison on its own.
-		if (xsc_likely(mode_ == kMagazines) && !kPoison && !single) {
-			const unsigned run = put_run(cc, objects + i, n - i);
+		if (xsc_likely(mode_ == kMagazines) && !kPoison) {
+			const unsigned run = single ? put_run_remembered(cc, objects + i, n - i)
+						    : put_run(cc, objects + i, n - i);
 
 			i += run;
 			*accepted += run;
 			if (i == n)
 				break;
 		}
-		slab = single ? lookup_in_section(objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot);
+		slab = single ? lookup_remembered(cc, objects[i], &slot) : lookup_on_cpu(cc, objects[i], &slot);
 		if (xsc_unlikely(!slab || on_top(cc, objects[i]) || poisoned(objects[i]))) {
 			bad_put(objects[i]);
 			continue;

@@ -149,6 +149,8 @@ private:
 	void sparse_changed(SlabsHeld, Slab *slab, Slab *old_cursor) XSC_REQUIRES(slab_lock_);
 	void loaded_changed(CpuCache &cc);
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
+	unsigned put_run_remembered(CpuCache &cc, void *const *objects, unsigned n);
+	bool put_remembered(CpuCache &cc, void *object);
 	// Objects of sparse slabs one put_bulk() collects for their slabs
 	// before the rest of the call goes to the slabs too.
 	static constexpr unsigned kSparseBatch = 16;
@@ -182,6 +184,7 @@ private:
 	Slab *lookup_in_section(void *object, unsigned *slot) const;
 	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
 	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
+	Slab *lookup_remembered(CpuCache &cc, void *object, unsigned *slot);
 	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;
 
 	// Lock-free reads of the slab layer's fields: snapshots that may be

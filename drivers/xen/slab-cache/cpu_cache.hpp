@@ -46,6 +46,18 @@ private:
 	ulong held_ = 0;
 };
 
+// The slabs a CPU's puts found last, for caches whose slabs hold one object
+// (page-sized ones), where consecutive puts rarely hit the single hint: a
+// direct-mapped table from a slab's base to the slab, valid for one slab
+// generation (SlabHints, pairing 7).  Only its CPU touches it.
+// An entry is the slab itself (its base is in its metadata, which the
+// lookup reads anyway); 2 KiB a CPU.
+struct SlabTable {
+	static constexpr unsigned kEntries = 256;
+
+	Slab *entries[kEntries];
+};
+
 // One CPU's front end: a loaded and a previous magazine.  The previous one is
 // always full or empty, so after a depot visit at least a magazine's worth
 // of gets or puts pass before the next one.  Only its own CPU touches it
@@ -80,6 +92,8 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 	Magazine *previous;
 	alignas(XSC_CACHE_LINE) Slab *hint_slab;
 	u64 hint_gen;	      // the generation hint_slab was found in
+	SlabTable *table;     // or nullptr: slabs of more than one object
+	u64 table_gen;	      // the generation table's entries were found in
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
 };
 
@@ -124,6 +138,15 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 //     paths) is freed a grace period after retire() (the platform's
 //     deferred free): every CPU section that read the old generation has
 //     ended by then.
+//  7. The slab table (SlabTable), the slow paths' hints beyond the one
+//     the fast put uses: entries are found (remember()) and used (find())
+//     by their CPU only, under one generation, as pairing 2: find() with
+//     a snapshot that differs from the table's generation empties the
+//     table first, so no entry outlives a slab free that its CPU saw.  A
+//     free after the snapshot is pairing 6: the entry's slab is still
+//     readable in the section, and was detached empty, so its busy bits
+//     refuse the put, which then takes the slow path.  The table never
+//     sets hint_span: fast puts stay with pairings 1, 3 and 4.
 class SlabHints {
 public:
 	// @cc hints no slab: a generation the cache never reaches.
@@ -156,6 +179,30 @@ public:
 		__atomic_store_n(&cc.hint_slab, slab, __ATOMIC_SEQ_CST);
 		if (xsc_unlikely(__atomic_load_n(&gen_, __ATOMIC_SEQ_CST) != gen))
 			write_once(cc.hint_span, 0UL);
+	}
+
+	// On @cc's CPU: the slab of @cc's table that may hold @object (whose
+	// slab is 2^@shift bytes, naturally aligned), or nullptr (pairing 7).
+	static Slab *find(CpuCache &cc, uptr object, unsigned shift, u64 gen)
+	{
+		Slab *slab = cc.table->entries[(object >> shift) % SlabTable::kEntries];
+
+		if (xsc_unlikely(cc.table_gen != gen)) {
+			for (Slab *&entry : cc.table->entries)
+				entry = nullptr;
+			cc.table_gen = gen;
+			return nullptr;
+		}
+		return slab && reinterpret_cast<uptr>(slab->base) == (object & ~((uptr(1) << shift) - 1))
+			       ? slab
+			       : nullptr;
+	}
+
+	// After find() with the same @gen: @slab, found by a lookup, goes into
+	// @cc's table.
+	static void remember(CpuCache &cc, Slab *slab, unsigned shift)
+	{
+		cc.table->entries[(reinterpret_cast<uptr>(slab->base) >> shift) % SlabTable::kEntries] = slab;
 	}
 
 	// On @cc's CPU, holding a busy object of the hinted slab: how far fast

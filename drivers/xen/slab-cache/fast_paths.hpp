@@ -29,13 +29,42 @@ inline void Cache::loaded_changed(CpuCache &cc)
 // The page owner lookup of a put whose object is not in the hinted slab; its
 // slab becomes the hint (SlabHints::publish()), with the span the
 // sparse-slab rule gives it.  @gen is the snapshot read before the lookup.
+// A cache of page-sized objects first asks the CPU's slab table, and
+// publishes only what the table did not know (a put of the same object
+// next, the pair, takes the fast path again).
 Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
 {
-	Slab *slab = slab_of(object);
+	Slab *slab;
 
-	if (slab)
+	if (cc.table) {
+		slab = SlabHints::find(cc, reinterpret_cast<uptr>(object), geometry_.shift, gen);
+		if (slab)
+			return slab;
+	}
+	slab = slab_of(object);
+	if (slab) {
 		hints_.publish(cc, slab, sparse(slab) ? 0UL : span_, gen);
+		if (cc.table)
+			SlabHints::remember(cc, slab, geometry_.shift);
+	}
 	return slab;
+}
+
+// lookup() in the CPU section of @cc through its slab table, if it has one,
+// without touching the hint (bulk puts of one-object slabs).
+inline Slab *Cache::lookup_remembered(CpuCache &cc, void *object, unsigned *slot)
+{
+	Slab *slab = nullptr;
+
+	if (cc.table)
+		slab = SlabHints::find(cc, reinterpret_cast<uptr>(object), geometry_.shift,
+				       hints_.snapshot());
+	if (!slab) {
+		slab = slab_of(object);
+		if (slab && cc.table)
+			SlabHints::remember(cc, slab, geometry_.shift);
+	}
+	return busy_slot(slab, object, slot);
 }
 
 // lookup() in the CPU section of @cc, through its hint.
@@ -69,14 +98,16 @@ inline bool Cache::sparse(Slab *slab) const
 	return read_once(slab->busy) <= sparse_ && slab != cursor_unlocked();
 }
 
-// Sets how far fast puts of @cc take objects of @slab, its hint, by the
-// sparse-slab rule, holding a busy object of it (SlabHints::set_span());
-// true when the slab's puts go to magazines.
+// Sets how far fast puts of @cc take objects of @slab, when it is its hint,
+// by the sparse-slab rule, holding a busy object of it
+// (SlabHints::set_span()); true when the slab's puts go to magazines.  A
+// slab found in the CPU's slab table is not the hint: only the answer.
 inline bool Cache::set_hint_span(CpuCache &cc, Slab *slab) const
 {
 	const bool magazines = !sparse(slab);
 
-	SlabHints::set_span(cc, magazines ? span_ : 0UL);
+	if (xsc_likely(slab == cc.hint_slab))
+		SlabHints::set_span(cc, magazines ? span_ : 0UL);
 	return magazines;
 }
 
@@ -126,6 +157,45 @@ inline unsigned Cache::put_run(CpuCache &cc, void *const *objects, unsigned n)
 	}
 	m->count = start + k;
 	return k;
+}
+
+// For caches of one-object slabs (a slab table per CPU): what put_run() is
+// for the others, through the table; every object must be a remembered
+// slab's one object, busy, not on top, while the loaded magazine has room.
+inline unsigned Cache::put_run_remembered(CpuCache &cc, void *const *objects, unsigned n)
+{
+	Magazine *m = cc.loaded;
+	void **slots = m->objects();
+	const unsigned start = m->count;
+	const unsigned shift = geometry_.shift;
+	const void *top = m->top();
+	Slab *const *table;
+	unsigned k = 0;
+
+	if (!cc.table || cc.table_gen != hints_.snapshot())
+		return 0;
+	table = cc.table->entries;
+	for (n = min(n, static_cast<unsigned>(m->capacity) - start); k < n; k++) {
+		void *object = objects[k];
+		Slab *slab = table[(reinterpret_cast<uptr>(object) >> shift) % SlabTable::kEntries];
+
+		if (xsc_unlikely(!slab || slab->base != object || !Slab::test(slab->busy_bits(), 0) ||
+				 object == top))
+			break;
+		slots[start + k] = object;
+		top = object;
+	}
+	m->count = start + k;
+	return k;
+}
+
+// One object of put_run_remembered(), in the fast put's section.
+inline bool Cache::put_remembered(CpuCache &cc, void *object)
+{
+	if (!put_run_remembered(cc, &object, 1))
+		return false;
+	owner_inc(cc.put_fast);
+	return true;
 }
 
 // The fast paths, for the platform's entry points (xen_slab_cache_get()

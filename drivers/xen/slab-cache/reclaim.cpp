@@ -199,7 +199,7 @@ u64 Cache::purge()
 			SlabLock lock(*this, false);
 
 			for (unsigned k = 0; k < n; k++) {
-				unsigned slot;
+				unsigned slot = 0;
 				Slab *slab = lookup(lock.held(), objects[k], &slot);
 
 				Slab::clear(slab->constructed_bits(geometry_), slot);

@@ -181,7 +181,7 @@ unsigned Cache::construct(void **objects, unsigned n, u64 unconstructed, bool lo
 				continue;
 			}
 			if (unconstructed & (1ULL << k)) {
-				unsigned slot;
+				unsigned slot = 0;
 				Slab *slab = lookup(lock.held(), object, &slot);
 
 				Slab::set(slab->constructed_bits(geometry_), slot);
