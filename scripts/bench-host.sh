@@ -70,19 +70,24 @@ echo "## 'in API' is what runs inside the API's calls, from their first instruct
 echo "## return (callgrind's inclusive cost of xen_slab_cache_get + _put, or of the bulk pair)."
 printf '%-12s %-40s %8s %8s %8s %8s\n' mode what total platform core 'in API'
 while read -r mode objects what; do
-	pa=$(ir "$mode" $n1 --collect-atstart=no "${platform[@]}")
-	pb=$(ir "$mode" $n2 --collect-atstart=no "${platform[@]}")
+	# deep: an iteration is 256 gets and 256 puts.
+	m1=$n1 m2=$n2
+	case $mode in *deep) m1=10 m2=110 ;; esac
+	pa=$(ir "$mode" $m1 --collect-atstart=no "${platform[@]}")
+	pb=$(ir "$mode" $m2 --collect-atstart=no "${platform[@]}")
 	if [ "$mode" = leaves ]; then
 		fns="xsc_cache_get_on_cpu xsc_cache_put_on_cpu"
+	elif [ "${mode#*deep}" != "$mode" ]; then
+		fns="xsc_cache_get_on_cpu xsc_cache_put_on_cpu xsc_cache_get_slow xsc_cache_put_slow"
 	elif [ "$objects" = 1 ]; then
 		fns="xen_slab_cache_get xen_slab_cache_put"
 	else
 		fns="xen_slab_cache_get_bulk xen_slab_cache_put_bulk"
 	fi
-	read -r a ia < <(ir_api "$mode" $n1 $fns)
-	read -r b ib < <(ir_api "$mode" $n2 $fns)
+	read -r a ia < <(ir_api "$mode" $m1 $fns)
+	read -r b ib < <(ir_api "$mode" $m2 $fns)
 	awk -v m="$mode" -v w="$what" -v a="$a" -v b="$b" -v pa="$pa" -v pb="$pb" -v k="$objects" \
-		-v ia="$ia" -v ib="$ib" -v d=$((n2 - n1)) -v caller="$caller" 'BEGIN {
+		-v ia="$ia" -v ib="$ib" -v d=$((m2 - m1)) -v caller="$caller" 'BEGIN {
 		t = (b - a) / (d * k); p = (pb - pa) / (d * k); i = (ib - ia) / (d * k)
 		printf "%-12s %-40s %8.1f %8.1f %8.1f %8.1f\n", m, w, t, p, t - p - caller / k, i }'
 done <<'LIST'
@@ -94,6 +99,11 @@ bulk64 64 bulk get+put of 64, per object
 slab-pair 1 get+put pair, slab path
 slab-bulk16 16 slab path, bulk of 16, per object
 slab-bulk64 64 slab path, bulk of 64, per object
+deep 256 256 gets, 256 puts (kernel leaves)
+page-pair 1 as pair, page-sized objects (one a slab)
+page-bulk16 16 as bulk16, page-sized objects
+page-bulk64 64 as bulk64, page-sized objects
+page-deep 256 as deep, page-sized objects
 LIST
 echo
 

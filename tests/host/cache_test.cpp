@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "platform.hpp"
+#include "cpu_cache.hpp"
 #include "slab.hpp"
 
 namespace {
@@ -832,7 +833,7 @@ TEST_F(CacheFixture, PageObjectPutsFindRememberedSlabsWithoutLookups)
 	ASSERT_EQ(64u, xen_slab_cache_get_bulk(cache, all.data(), 64, false));
 	// Objects with an entry of the direct-mapped table each.
 	for (void *p : all) {
-		if (entries.insert((reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % 256).second)
+		if (entries.insert((reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % xsc::SlabTable::kEntries).second)
 			mine.push_back(p);
 		else
 			others.push_back(p);

@@ -143,11 +143,11 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 
 		SlabHints::init(*cc);
 		cc->fast = &no_magazine_;
-		if (geometry_.objects == 1 && mode_ == kMagazines) {
-			cc->table = static_cast<SlabTable *>(xsc_meta_alloc(sizeof(SlabTable), 1));
-			if (!cc->table)
-				return -XSC_ENOMEM;
-		}
+		// Its pages come uninitialised: no entry is trusted before
+		// the first find() empties the table.
+		cc->table_gen = ~0ULL;
+		if (geometry_.objects == 1 && mode_ == kMagazines)
+			cc->table = static_cast<SlabTable *>(xsc_pages_alloc(SlabTable::kOrder, 1));
 		cc->loaded = Magazine::create(magazine_capacity_, 1);
 		loaded_changed(*cc);
 		if (mode_ != kSingleMagazine)
@@ -177,7 +177,8 @@ void Cache::release_resources()
 			cpu_dead(cpu);
 			xsc_meta_free(cpus_[cpu].loaded);
 			xsc_meta_free(cpus_[cpu].previous);
-			xsc_meta_free(cpus_[cpu].table);
+			if (cpus_[cpu].table)
+				xsc_pages_free(cpus_[cpu].table, SlabTable::kOrder);
 		}
 	}
 	if (depot_.ready())
