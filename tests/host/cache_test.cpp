@@ -1318,34 +1318,47 @@ TEST_F(CacheFixture, DestroyWithObjectsInUseWarnsAndLeaksOnlyTheirSlabs)
 	EXPECT_NE(nullptr, o);
 }
 
-TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
+// Objects from a producer on CPU 0 to a consumer on CPU 1 through a ring of
+// @ring_size pointers; @produced(p, i) sees the i-th object after its get,
+// @consumed(p, i) before its put.
+template <typename Produced, typename Consumed>
+void producer_consumer(xen_slab_cache *cache, int objects, size_t ring_size, Produced produced,
+		       Consumed consumed)
 {
-	make(args(256));
-	constexpr int kObjects = 200000;
-	std::vector<void *> ring(1024);
+	std::vector<void *> ring(ring_size);
 	std::atomic<unsigned> head{ 0 }, tail{ 0 };
 	std::thread producer([&] {
 		host::set_cpu(0);
-		for (int i = 0; i < kObjects; i++) {
+		for (int i = 0; i < objects; i++) {
 			while (head.load(std::memory_order_acquire) - tail.load(std::memory_order_acquire) >= ring.size())
 				std::this_thread::yield();
 			void *p = xen_slab_cache_get(cache, false);
 			ASSERT_NE(nullptr, p);
+			produced(p, i);
 			ring[head.load() % ring.size()] = p;
 			head.store(head.load() + 1, std::memory_order_release);
 		}
 	});
 	std::thread consumer([&] {
 		host::set_cpu(1);
-		for (int i = 0; i < kObjects; i++) {
+		for (int i = 0; i < objects; i++) {
 			while (tail.load(std::memory_order_acquire) == head.load(std::memory_order_acquire))
 				std::this_thread::yield();
-			xen_slab_cache_put(cache, ring[tail.load() % ring.size()], false);
+			void *p = ring[tail.load() % ring.size()];
+			consumed(p, i);
+			xen_slab_cache_put(cache, p, false);
 			tail.store(tail.load() + 1, std::memory_order_release);
 		}
 	});
 	producer.join();
 	consumer.join();
+}
+
+TEST_F(CacheFixture, ProducerConsumerAcrossCpusGoesThroughTheDepot)
+{
+	make(args(256));
+	constexpr int kObjects = 200000;
+	producer_consumer(cache, kObjects, 1024, [](void *, int) {}, [](void *, int) {});
 	auto s = stats_of(cache);
 	EXPECT_EQ(0u, s.in_use);
 	EXPECT_EQ(static_cast<unsigned long long>(kObjects), s.put_fast + s.put_slow);
@@ -1361,40 +1374,18 @@ TEST_F(CacheFixture, ProducerConsumerOfPageObjectsWhileSlabsAreFreed)
 	a.align = XSC_PAGE_SIZE;
 	make(a);
 	constexpr int kObjects = 50000;
-	std::vector<void *> ring(256);
-	std::atomic<unsigned> head{ 0 }, tail{ 0 };
 	std::atomic<bool> done{ false };
 	std::atomic<unsigned long> freed{ 0 };
-	std::thread producer([&] {
-		host::set_cpu(0);
-		for (int i = 0; i < kObjects; i++) {
-			while (head.load(std::memory_order_acquire) - tail.load(std::memory_order_acquire) >= ring.size())
-				std::this_thread::yield();
-			void *p = xen_slab_cache_get(cache, false);
-			ASSERT_NE(nullptr, p);
-			static_cast<volatile int *>(p)[16] = i; // past the constructor's magic
-			ring[head.load() % ring.size()] = p;
-			head.store(head.load() + 1, std::memory_order_release);
-		}
-	});
-	std::thread consumer([&] {
-		host::set_cpu(1);
-		for (int i = 0; i < kObjects; i++) {
-			while (tail.load(std::memory_order_acquire) == head.load(std::memory_order_acquire))
-				std::this_thread::yield();
-			void *p = ring[tail.load() % ring.size()];
-			ASSERT_EQ(i, static_cast<volatile int *>(p)[16]);
-			xen_slab_cache_put(cache, p, false);
-			tail.store(tail.load() + 1, std::memory_order_release);
-		}
-	});
 	std::thread reclaim([&] {
 		host::set_cpu(2);
 		while (!done.load())
 			freed += xsc_cache_shrink_scan(cache, 64);
 	});
-	producer.join();
-	consumer.join();
+	producer_consumer(
+		cache, kObjects, 256,
+		// Past the constructor's magic.
+		[](void *p, int i) { static_cast<volatile int *>(p)[16] = i; },
+		[](void *p, int i) { ASSERT_EQ(i, static_cast<volatile int *>(p)[16]); });
 	done = true;
 	reclaim.join();
 	auto s = stats_of(cache);
