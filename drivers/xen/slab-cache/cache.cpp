@@ -327,7 +327,7 @@ bool Cache::put_in_section(void *object, CpuCache &cc)
 	bool taken = false;
 
 	if (in_section_) {
-		if (cc.table && put_remembered(cc, object)) {
+		if (put_remembered(cc, object)) {
 			cc.guard.unlock();
 			return true;
 		}

@@ -183,6 +183,7 @@ private:
 	Slab *lookup(SlabsHeld, void *object, unsigned *slot) const XSC_REQUIRES(slab_lock_);
 	Slab *lookup_in_section(void *object, unsigned *slot) const;
 	Slab *lookup_on_cpu(CpuCache &cc, void *object, unsigned *slot);
+	Slab *slab_of_on_cpu(CpuCache &cc, void *object, u64 gen, bool *looked_up);
 	Slab *lookup_hint_miss(CpuCache &cc, void *object, u64 gen);
 	Slab *lookup_remembered(CpuCache &cc, void *object, unsigned *slot);
 	Slab *busy_slot(Slab *slab, void *object, unsigned *slot) const;

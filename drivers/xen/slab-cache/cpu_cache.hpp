@@ -61,6 +61,13 @@ struct SlabTable {
 	static constexpr unsigned kEntries = (XSC_PAGE_SIZE << kOrder) / sizeof(Slab *);
 
 	Slab *entries[kEntries];
+
+	// The entry of the slab of 2^@shift bytes, naturally aligned, that
+	// holds @address.
+	Slab *&entry(uptr address, unsigned shift)
+	{
+		return entries[(address >> shift) % kEntries];
+	}
 };
 static_assert(sizeof(SlabTable) == XSC_PAGE_SIZE << SlabTable::kOrder, "a table fills its pages");
 
@@ -191,7 +198,7 @@ public:
 	// slab is 2^@shift bytes, naturally aligned), or nullptr (pairing 7).
 	static Slab *find(CpuCache &cc, uptr object, unsigned shift, u64 gen)
 	{
-		Slab *slab = cc.table->entries[(object >> shift) % SlabTable::kEntries];
+		Slab *slab = cc.table->entry(object, shift);
 
 		if (xsc_unlikely(cc.table_gen != gen)) {
 			for (Slab *&entry : cc.table->entries)
@@ -208,7 +215,7 @@ public:
 	// @cc's table.
 	static void remember(CpuCache &cc, Slab *slab, unsigned shift)
 	{
-		cc.table->entries[(reinterpret_cast<uptr>(slab->base) >> shift) % SlabTable::kEntries] = slab;
+		cc.table->entry(reinterpret_cast<uptr>(slab->base), shift) = slab;
 	}
 
 	// On @cc's CPU, holding a busy object of the hinted slab: how far fast

@@ -26,27 +26,36 @@ inline void Cache::loaded_changed(CpuCache &cc)
 
 // --- the Cache side of the hint protocol (SlabHints) ------------------------
 
-// The page owner lookup of a put whose object is not in the hinted slab; its
-// slab becomes the hint (SlabHints::publish()), with the span the
-// sparse-slab rule gives it.  @gen is the snapshot read before the lookup.
-// A cache of page-sized objects first asks the CPU's slab table, and
-// publishes only what the table did not know (a put of the same object
-// next, the pair, takes the fast path again).
-Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
+// The slab of @object from the CPU's slab table, if it has one, else from
+// the page owner (then remembered in the table; *@looked_up says so).
+// @gen is the snapshot read before.
+inline Slab *Cache::slab_of_on_cpu(CpuCache &cc, void *object, u64 gen, bool *looked_up)
 {
-	Slab *slab;
+	Slab *slab = cc.table ? SlabHints::find(cc, reinterpret_cast<uptr>(object), geometry_.shift, gen)
+			      : nullptr;
 
-	if (cc.table) {
-		slab = SlabHints::find(cc, reinterpret_cast<uptr>(object), geometry_.shift, gen);
-		if (slab)
-			return slab;
-	}
-	slab = slab_of(object);
-	if (slab) {
-		hints_.publish(cc, slab, sparse(slab) ? 0UL : span_, gen);
-		if (cc.table)
+	*looked_up = !slab;
+	if (!slab) {
+		slab = slab_of(object);
+		if (slab && cc.table)
 			SlabHints::remember(cc, slab, geometry_.shift);
 	}
+	return slab;
+}
+
+// The lookup of a put whose object is not in the hinted slab; a slab the
+// page owner gave becomes the hint (SlabHints::publish()), with the span
+// the sparse-slab rule gives it.  @gen is the snapshot read before the
+// lookup.  What a cache of page-sized objects finds in its slab table is
+// not published (a put of the same object next, the pair, takes the fast
+// path again).
+Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
+{
+	bool looked_up;
+	Slab *slab = slab_of_on_cpu(cc, object, gen, &looked_up);
+
+	if (slab && looked_up)
+		hints_.publish(cc, slab, sparse(slab) ? 0UL : span_, gen);
 	return slab;
 }
 
@@ -54,17 +63,9 @@ Slab *Cache::lookup_hint_miss(CpuCache &cc, void *object, u64 gen)
 // without touching the hint (bulk puts of one-object slabs).
 inline Slab *Cache::lookup_remembered(CpuCache &cc, void *object, unsigned *slot)
 {
-	Slab *slab = nullptr;
+	bool looked_up;
 
-	if (cc.table)
-		slab = SlabHints::find(cc, reinterpret_cast<uptr>(object), geometry_.shift,
-				       hints_.snapshot());
-	if (!slab) {
-		slab = slab_of(object);
-		if (slab && cc.table)
-			SlabHints::remember(cc, slab, geometry_.shift);
-	}
-	return busy_slot(slab, object, slot);
+	return busy_slot(slab_of_on_cpu(cc, object, hints_.snapshot(), &looked_up), object, slot);
 }
 
 // lookup() in the CPU section of @cc, through its hint.
@@ -169,15 +170,14 @@ inline unsigned Cache::put_run_remembered(CpuCache &cc, void *const *objects, un
 	const unsigned start = m->count;
 	const unsigned shift = geometry_.shift;
 	const void *top = m->top();
-	Slab *const *table;
+	SlabTable *const table = cc.table;
 	unsigned k = 0;
 
-	if (!cc.table || cc.table_gen != hints_.snapshot())
+	if (!table || cc.table_gen != hints_.snapshot())
 		return 0;
-	table = cc.table->entries;
 	for (n = min(n, static_cast<unsigned>(m->capacity) - start); k < n; k++) {
 		void *object = objects[k];
-		Slab *slab = table[(reinterpret_cast<uptr>(object) >> shift) % SlabTable::kEntries];
+		Slab *slab = table->entry(reinterpret_cast<uptr>(object), shift);
 
 		if (xsc_unlikely(!slab || slab->base != object || !Slab::test(slab->busy_bits(), 0) ||
 				 object == top))
