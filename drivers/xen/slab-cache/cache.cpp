@@ -126,9 +126,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		slabs_.init(&geometry_, policy.least_occupied_first);
 	}
 
-	if (!args_.acquire_lock)
-		own_lock_ = xsc_lock_alloc(XSC_LOCK_SLAB);
-	if (!depot_.init() || (!args_.acquire_lock && !own_lock_))
+	if (!depot_.init() || (!args_.acquire_lock && !own_lock_.init(XSC_LOCK_SLAB)))
 		return -XSC_ENOMEM;
 
 	// Magazine space for every possible CPU, each CPU on its own cache lines.
@@ -205,8 +203,7 @@ void Cache::release_resources()
 	}
 
 	xsc_meta_free(cpus_memory_);
-	if (own_lock_)
-		xsc_lock_free(own_lock_);
+	own_lock_.free();
 	depot_.release();
 	this->~Cache();
 	xsc_meta_free(this);

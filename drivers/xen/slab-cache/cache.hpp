@@ -117,7 +117,10 @@ private:
 	// the cache's own spinlock.
 	class XSC_SCOPED_CAPABILITY SlabLock {
 	public:
-		SlabLock(Cache &cache, bool locked) XSC_ACQUIRE(cache.slab_lock_);
+		// Their bodies are not analysed: callers see the slab lock
+		// (slab_lock_) taken and released, not the SpinLock or the
+		// callbacks behind it.
+		SlabLock(Cache &cache, bool locked) XSC_ACQUIRE(cache.slab_lock_) XSC_NO_TSA;
 		// No lock: nobody else can reach the cache (its creation or
 		// destruction).
 		struct Exclusive {};
@@ -125,7 +128,7 @@ private:
 			: cache_(cache), taken_(false), flags_(0)
 		{
 		}
-		~SlabLock() XSC_RELEASE();
+		~SlabLock() XSC_RELEASE() XSC_NO_TSA;
 		SlabLock(const SlabLock &) = delete;
 		SlabLock &operator=(const SlabLock &) = delete;
 		SlabsHeld held() const
@@ -268,7 +271,7 @@ private:
 	unsigned nr_cpus_;
 	CpuCache *cpus_;
 	void *cpus_memory_;
-	xsc_lock *own_lock_; // nullptr when the caller's lock callbacks guard the slabs
+	SpinLock own_lock_; // not ready() when the caller's lock callbacks guard the slabs
 
 	char pad0_[XSC_CACHE_LINE];
 

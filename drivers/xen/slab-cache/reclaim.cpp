@@ -232,7 +232,7 @@ ulong Cache::shrink_count()
 	// The original does not react to memory pressure.  Reclaim never
 	// takes a caller's lock (lock callbacks): a caller that allocates while
 	// holding it would wait for itself; the monitor trims those caches.
-	if (mode_ == kSingleMagazine || !own_lock_)
+	if (mode_ == kSingleMagazine || !own_lock_.ready())
 		return 0;
 	// Whole empty slabs that can go without cutting into the reservation.
 	spare = count > args_.reservation ? (count - args_.reservation) / geometry_.objects : 0;
@@ -244,7 +244,7 @@ ulong Cache::shrink_scan(ulong nr_to_scan)
 {
 	const ulong slabs = nr_to_scan / geometry_.objects + (nr_to_scan % geometry_.objects != 0);
 
-	if (mode_ == kSingleMagazine || !own_lock_)
+	if (mode_ == kSingleMagazine || !own_lock_.ready())
 		return 0;
 	trim_depot(true);
 	return static_cast<ulong>(free_empty_slabs(args_.reservation, slabs)) * geometry_.objects;

@@ -13,11 +13,11 @@ namespace xsc {
 
 Cache::SlabLock::SlabLock(Cache &cache, bool locked) : cache_(cache), taken_(false), flags_(0)
 {
-	if (cache.own_lock_) {
+	if (cache.own_lock_.ready()) {
 		if (xsc_unlikely(locked))
 			cache.warn_once(kWarnLockedWithoutCallbacks,
 					"locked == true on a cache without lock callbacks", 0);
-		flags_ = xsc_lock_irqsave(cache.own_lock_);
+		flags_ = cache.own_lock_.lock_irqsave();
 		taken_ = true;
 	} else if (!locked) {
 		cache.args_.acquire_lock(cache.args_.arg);
@@ -29,8 +29,8 @@ Cache::SlabLock::~SlabLock()
 {
 	if (!taken_)
 		return;
-	if (cache_.own_lock_)
-		xsc_unlock_irqrestore(cache_.own_lock_, flags_);
+	if (cache_.own_lock_.ready())
+		cache_.own_lock_.unlock_irqrestore(flags_);
 	else
 		cache_.args_.release_lock(cache_.args_.arg);
 }
