@@ -141,9 +141,6 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 
 		SlabHints::init(*cc);
 		cc->fast = &no_magazine_;
-		// Its pages come uninitialised: no entry is trusted before
-		// the first find() empties the table.
-		cc->table_gen = ~0ULL;
 		if (geometry_.objects == 1 && mode_ == kMagazines)
 			cc->table = static_cast<SlabTable *>(xsc_pages_alloc(SlabTable::kOrder, 1));
 		cc->loaded = Magazine::create(magazine_capacity_, 1);

@@ -162,10 +162,12 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 //     sets hint_span: fast puts stay with pairings 1, 3 and 4.
 class SlabHints {
 public:
-	// @cc hints no slab: a generation the cache never reaches.
+	// @cc hints no slab and trusts no entry of its table (whose pages
+	// come uninitialised): a generation the cache never reaches.
 	static void init(CpuCache &cc)
 	{
 		cc.hint_gen = ~0ULL;
+		cc.table_gen = ~0ULL;
 	}
 
 	// The generation, before a lookup or a run of puts (pairing 2).
