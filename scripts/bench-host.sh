@@ -76,9 +76,9 @@ while read -r mode objects what; do
 	pa=$(ir "$mode" $m1 --collect-atstart=no "${platform[@]}")
 	pb=$(ir "$mode" $m2 --collect-atstart=no "${platform[@]}")
 	if [ "$mode" = leaves ]; then
-		fns="xsc_cache_get_on_cpu xsc_cache_put_on_cpu"
+		fns="front_get front_put"
 	elif [ "${mode#*deep}" != "$mode" ]; then
-		fns="xsc_cache_get_on_cpu xsc_cache_put_on_cpu xsc_cache_get_slow xsc_cache_put_slow"
+		fns="entry_get entry_put"
 	elif [ "$objects" = 1 ]; then
 		fns="xen_slab_cache_get xen_slab_cache_put"
 	else
@@ -93,13 +93,13 @@ while read -r mode objects what; do
 done <<'LIST'
 pair 1 get+put pair, magazine hit (ours)
 pair-2019 1 get+put pair, magazine hit (2019 policy)
-leaves 1 kernel leaves of a pair (re-entry guard)
+leaves 1 kernel fast paths of a pair (re-entry guard)
 bulk16 16 bulk get+put of 16, per object
 bulk64 64 bulk get+put of 64, per object
 slab-pair 1 get+put pair, slab path
 slab-bulk16 16 slab path, bulk of 16, per object
 slab-bulk64 64 slab path, bulk of 64, per object
-deep 256 256 gets, 256 puts (kernel leaves)
+deep 256 256 gets, 256 puts (kernel entries)
 page-pair 1 as pair, page-sized objects (one a slab)
 page-bulk16 16 as bulk16, page-sized objects
 page-bulk64 64 as bulk64, page-sized objects

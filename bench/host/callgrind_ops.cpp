@@ -10,13 +10,16 @@
 //     default and the 2019 policy; the slab path under POLICY_NO_MAGAZINES);
 //   bulk16, bulk64, slab-bulk16, slab-bulk64: N bulk gets and puts of 16 or
 //     64 objects;
-//   deep: N rounds of 256 gets and 256 puts through the kernel's leaves
-//     and, where they decline, the slow paths (one more round warms up);
+//   deep: N rounds of 256 gets and 256 puts as the kernel's entry points
+//     make them (entry_get, entry_put: the inline fast paths of
+//     xsc_front.h, then the slow paths where they decline; one more round
+//     warms up);
 //   page-pair, page-bulk16, page-bulk64, page-deep: the same with
 //     page-sized, page-aligned objects (one a slab);
-//   leaves: N get+put pairs through the leaves that the kernel's entry
-//     points call (xsc_cache_get_on_cpu/xsc_cache_put_on_cpu, with the busy
-//     flag), without entry points;
+//   leaves: N get+put pairs through the inline fast paths that the
+//     kernel's entry points run (xsc_front_get/xsc_front_put, with the
+//     re-entry guard), each in a function of its own (front_get,
+//     front_put) without the preemption counter;
 //   caller: N pairs of calls to functions that return at once: what the
 //     loop and the two calls of a pair cost the caller.
 #include "ops.hpp"
@@ -32,6 +35,30 @@ __attribute__((noinline)) void *empty_get(xen_slab_cache *c, bool)
 __attribute__((noinline)) void empty_put(xen_slab_cache *c, void *p, bool)
 {
 	asm volatile("" : : "r"(c), "r"(p) : "memory");
+}
+
+// The kernel's entry points without their preemption counter.
+extern "C" __attribute__((noinline)) void *front_get(xen_slab_cache *c)
+{
+	return xsc_front_get(c, 0);
+}
+
+extern "C" __attribute__((noinline)) int front_put(xen_slab_cache *c, void *object)
+{
+	return xsc_front_put(c, object, 0);
+}
+
+extern "C" __attribute__((noinline)) void *entry_get(xen_slab_cache *c)
+{
+	void *object = xsc_front_get(c, 0);
+
+	return object ? object : xsc_cache_get_slow(c, false);
+}
+
+extern "C" __attribute__((noinline)) void entry_put(xen_slab_cache *c, void *object)
+{
+	if (!xsc_front_put(c, object, 0))
+		xsc_cache_put_slow(c, object, false);
 }
 
 } // namespace
@@ -69,15 +96,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(mode, "leaves")) {
-		// The leaves the kernel's entry points call with preemption off
-		// (with the re-entry guard that interrupts need, LocalTryLock), without the entry
-		// points and without a fallback: the magazine always hits here.
+		// The inline fast paths of the kernel's entry points (with the
+		// re-entry guard that interrupts need), without the preemption
+		// counter and without a fallback: the magazine always hits here.
 		bench::set_nr_cpus(1);
 		bench::set_cpu(0);
 		c = bench::make_cache(policy);
 		bench::pair(c);
 		for (long i = 0; i < iterations; i++)
-			xsc_cache_put_on_cpu(c, xsc_cache_get_on_cpu(c, 0), 0);
+			front_put(c, front_get(c));
 		xen_slab_cache_destroy(c);
 		bench::quiesce();
 		return 0;
@@ -92,20 +119,15 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "bulk64")) {
 		n = 64;
 	} else if (!strcmp(mode, "deep")) {
-		// As the kernel's entry points do: the leaves, then the slow
-		// paths when they decline; 256 gets, then 256 puts.
+		// As the kernel's entry points do: 256 gets, then 256 puts.
 		bench::set_nr_cpus(1);
 		bench::set_cpu(0);
 		c = bench::make_cache(policy, size, align);
 		for (long i = 0; i <= iterations; i++) {
-			for (unsigned k = 0; k < 256; k++) {
-				objects[k] = xsc_cache_get_on_cpu(c, 0);
-				if (!objects[k])
-					objects[k] = xsc_cache_get_slow(c, false);
-			}
 			for (unsigned k = 0; k < 256; k++)
-				if (!xsc_cache_put_on_cpu(c, objects[k], 0))
-					xsc_cache_put_slow(c, objects[k], false);
+				objects[k] = entry_get(c);
+			for (unsigned k = 0; k < 256; k++)
+				entry_put(c, objects[k]);
 		}
 		xen_slab_cache_destroy(c);
 		bench::quiesce();

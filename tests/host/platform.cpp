@@ -355,7 +355,7 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 {
 	unsigned cpu;
 	const unsigned long flags = xsc_cpu_enter(&cpu);
-	void *object = xsc_cache_get_on_cpu(cache, cpu);
+	void *object = xsc_front_get(cache, cpu);
 
 	xsc_cpu_exit(flags);
 	return object ? object : xsc_cache_get_slow(cache, locked);
@@ -365,7 +365,7 @@ void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 {
 	unsigned cpu;
 	const unsigned long flags = xsc_cpu_enter(&cpu);
-	const int taken = xsc_cache_put_on_cpu(cache, object, cpu);
+	const int taken = xsc_front_put(cache, object, cpu);
 
 	xsc_cpu_exit(flags);
 	if (!taken)

@@ -12,7 +12,7 @@ namespace {
 
 inline xsc::Cache *to_cache(xen_slab_cache *cache)
 {
-	return reinterpret_cast<xsc::Cache *>(cache);
+	return xsc::Cache::from_handle(cache);
 }
 
 // ERR_PTR() without the kernel header: errors live in the last page.
@@ -34,8 +34,8 @@ struct xen_slab_cache *xen_slab_cache_create_owned(const char *name,
 
 	if (!cache)
 		return reinterpret_cast<xen_slab_cache *>(static_cast<long>(error));
-	xsc_registry_set_creator(reinterpret_cast<xen_slab_cache *>(cache), args, owner);
-	return reinterpret_cast<xen_slab_cache *>(cache);
+	xsc_registry_set_creator(cache->handle(), args, owner);
+	return cache->handle();
 }
 
 void xen_slab_cache_destroy(struct xen_slab_cache *cache)
@@ -44,14 +44,14 @@ void xen_slab_cache_destroy(struct xen_slab_cache *cache)
 		to_cache(cache)->destroy();
 }
 
-void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned long cpu)
+void *xsc_cache_get_in_section(struct xen_slab_cache *cache, struct xsc_cpu_front *f)
 {
-	return to_cache(cache)->get_interruptible(cpu);
+	return to_cache(cache)->get_in_section(xsc::Cache::cpu_cache_of(f));
 }
 
-int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned long cpu)
+int xsc_cache_put_in_section(struct xen_slab_cache *cache, void *object, struct xsc_cpu_front *f)
 {
-	return to_cache(cache)->put_interruptible(object, cpu);
+	return to_cache(cache)->put_in_section(object, xsc::Cache::cpu_cache_of(f));
 }
 
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked)

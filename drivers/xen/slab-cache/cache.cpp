@@ -136,6 +136,9 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		return -XSC_ENOMEM;
 	cpus_ = reinterpret_cast<CpuCache *>(
 		round_up(reinterpret_cast<uptr>(cpus_memory_), XSC_CACHE_LINE));
+	// What the entry points' inline fast paths read (xsc_front.h).
+	xsc_front::cpus = reinterpret_cast<char *>(static_cast<xsc_cpu_front *>(cpus_));
+	xsc_front::reciprocal = geometry_.reciprocal;
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
@@ -155,7 +158,7 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 		if (!grow(1, false))
 			return -XSC_ENOMEM;
 	}
-	if (xsc_registry_add(reinterpret_cast<xen_slab_cache *>(this)))
+	if (xsc_registry_add(handle()))
 		return -XSC_ENOMEM;
 	return 0;
 }
@@ -209,7 +212,7 @@ void Cache::release_resources()
 void Cache::destroy()
 {
 	xsc_might_sleep();
-	xsc_registry_remove(reinterpret_cast<xen_slab_cache *>(this));
+	xsc_registry_remove(handle());
 	release_resources();
 }
 
@@ -295,7 +298,7 @@ bool Cache::on_top(CpuCache &cc, void *object)
 // finds the guard held and leaves the magazines alone; the depot has its
 // own lock.  nullptr: the slow path decides (the slabs, or caches that
 // take no fast paths).
-void *Cache::get_in_section(CpuCache &cc)
+inline void *Cache::get_in_section(CpuCache &cc)
 {
 	void *object = nullptr;
 
@@ -303,7 +306,7 @@ void *Cache::get_in_section(CpuCache &cc)
 		owner_inc(cc.get_fast);
 		object = cc.loaded->objects()[--cc.loaded->count];
 	}
-	cc.guard.unlock();
+	cc.guard_unlock();
 	return object;
 }
 
@@ -314,16 +317,16 @@ void *Cache::get_in_section(CpuCache &cc)
 // path decides, and reports what is wrong (a pointer that is not a busy
 // object of this cache, a put of the object on top) or sends the object
 // to its slab (a sparse slab's, or no magazine to be had).
-bool Cache::put_in_section(void *object, CpuCache &cc)
+inline int Cache::put_in_section(void *object, CpuCache &cc)
 {
 	unsigned slot;
 	Slab *slab;
-	bool taken = false;
+	int taken = 0;
 
 	if (in_section_) {
 		if (put_remembered(cc, object)) {
-			cc.guard.unlock();
-			return true;
+			cc.guard_unlock();
+			return 1;
 		}
 		slab = lookup_on_cpu(cc, object, &slot);
 		taken = xsc_likely(slab && !on_top(cc, object)) && set_hint_span(cc, slab) &&
@@ -331,7 +334,7 @@ bool Cache::put_in_section(void *object, CpuCache &cc)
 		if (taken)
 			owner_inc(cc.put_fast);
 	}
-	cc.guard.unlock();
+	cc.guard_unlock();
 	return taken;
 }
 
@@ -352,7 +355,7 @@ void *Cache::get_slow(bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Interrupted a fast path: the slabs serve.
-		if (xsc_likely(!cc.guard.held()))
+		if (xsc_likely(!cc.guard_held()))
 			object = pop(cc);
 		if (xsc_likely(object)) {
 			owner_add<u64>(cc.get_fast, 1);
@@ -389,7 +392,7 @@ void Cache::put_slow(void *object, bool locked)
 		// Interrupted a fast path: the slabs take the object and check
 		// it (the magazine is only read: the top may be a step behind a
 		// push under way).
-		if (xsc_unlikely(cc.guard.held())) {
+		if (xsc_unlikely(cc.guard_held())) {
 			if (xsc_unlikely(on_top(cc, object))) {
 				bad_put(object);
 				return;
@@ -440,7 +443,7 @@ unsigned Cache::get_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Unless it interrupted a fast path: the slabs serve then.
-		while (!cc.guard.held() && got < want &&
+		while (!cc.guard_held() && got < want &&
 		       load_nonempty(cc)) {
 			Magazine *m = cc.loaded;
 			const unsigned count = m->count;
@@ -486,7 +489,7 @@ void Cache::put_bulk(void **objects, unsigned n, bool locked)
 		CpuCache &cc = cpus_[section.cpu()];
 
 		// Interrupted a fast path: the slabs take (and check) them all.
-		if (xsc_likely(!cc.guard.held())) {
+		if (xsc_likely(!cc.guard_held())) {
 			checked = true;
 			i = put_bulk_on_cpu(cc, objects, n, &accepted, sparse, &nr_sparse);
 		}

@@ -44,33 +44,43 @@ constexpr ulong kPoisonGranule = XSC_POISON_GRANULE;
 constexpr ulong kPoisonGranule = 1;
 #endif
 
-class Cache {
+// A cache begins with what the entry points' inline fast paths read of it
+// (struct xsc_front, xsc_front.h), and a struct xen_slab_cache pointer
+// points there: handle(), from_handle().
+class Cache : private xsc_front {
 public:
 	static Cache *create(const char *name, const xen_slab_cache_args *args, int *error);
 	void destroy();
 
+	xen_slab_cache *handle()
+	{
+		return reinterpret_cast<xen_slab_cache *>(static_cast<xsc_front *>(this));
+	}
+	static Cache *from_handle(xen_slab_cache *cache)
+	{
+		return static_cast<Cache *>(reinterpret_cast<xsc_front *>(cache));
+	}
+
 	// Slow paths, bulk calls and the rest; see cache.cpp.
-	// Fast paths (in a CPU section on @cpu): @miss() decides when they
-	// decline; see cache.cpp.
-	struct NoHit {
-		void operator()() const
-		{
-		}
-	};
-	template <typename Miss, typename Hit = NoHit> void *get_on_cpu(CpuCache &cc, Miss miss, Hit hit = {});
-	template <typename Miss, typename Hit = NoHit>
-	bool put_on_cpu(CpuCache &cc, void *object, Miss miss, Hit hit = {});
+	// Fast paths without the re-entry guard, for platforms whose CPU
+	// sections nothing interrupts (the host benchmarks): what
+	// xsc_front_get() and xsc_front_put() do inline, with @miss() as the
+	// tail when the loaded magazine cannot serve; see fast_paths.hpp.
+	template <typename Miss> void *get_on_cpu(CpuCache &cc, Miss miss);
+	template <typename Miss> bool put_on_cpu(CpuCache &cc, void *object, Miss miss);
 	CpuCache &cpu_cache(ulong cpu);
-	// The same, where interrupts may come (CpuCache::guard).
-	void *get_interruptible(ulong cpu);
-	bool put_interruptible(void *object, ulong cpu);
+	static CpuCache &cpu_cache_of(xsc_cpu_front *f)
+	{
+		return *static_cast<CpuCache *>(f);
+	}
 	void *get_slow(bool locked);
 	void put_slow(void *object, bool locked);
 	// What the inline fast paths decline, in their section (preemption
-	// off, the CPU's guard held, interrupts on), releasing the guard: see
-	// cache.cpp.
-	XSC_NOINLINE void *get_in_section(CpuCache &cc);
-	XSC_NOINLINE bool put_in_section(void *object, CpuCache &cc); // the entry's register order
+	// off, the CPU's guard held, interrupts on), releasing the guard
+	// (xsc_cache_get_in_section(), xsc_cache_put_in_section()): see
+	// cache.cpp.  Inline in those, their only callers.
+	XSC_ALWAYS_INLINE void *get_in_section(CpuCache &cc);
+	XSC_ALWAYS_INLINE int put_in_section(void *object, CpuCache &cc);
 	unsigned get_bulk(void **objects, unsigned n, bool locked);
 	void put_bulk(void **objects, unsigned n, bool locked);
 

@@ -5,10 +5,12 @@
 // owning one lock or one regime:
 //
 //   cache.hpp      the Cache class
-//   cpu_cache.hpp  per-CPU front end's types: CpuCache, LocalTryLock, the
-//                  hint protocol (SlabHints)
-//   fast_paths.hpp the inline fast paths, the Cache's side of the hint
-//                  protocol (no lock: the CPU's own data)
+//   xsc_front.h    the inline fast paths that the entry points run (C),
+//                  on the layout CpuCache, Magazine and Cache begin with
+//   cpu_cache.hpp  per-CPU front end's types: CpuCache, the hint protocol
+//                  (SlabHints), the slab table
+//   fast_paths.hpp the Cache's side of the hint protocol (no lock: the
+//                  CPU's own data), the fast paths for the host benchmarks
 //   depot.cpp      the depot (depot.hpp): full and empty magazines (the depot lock)
 //   slabs.cpp      the slab layer: slabs, bins, cursor, counts, lookups (the slab lock)
 //   cache.cpp      lifecycle, get/put orchestration, the cap, stats, audit
@@ -30,8 +32,8 @@
 //      empty magazine lists.  Never held together with the slab lock.
 //   3. A CPU section: xsc_cpu_enter() (interrupts off) around slow-path and
 //      bulk magazine work, or the inline fast paths (preemption off and the
-//      CPU's re-entry guard, a LocalTryLock, which an interrupt that lands
-//      inside finds held and then serves itself from the slabs).  The depot lock may be taken inside
+//      CPU's re-entry guard, xsc_front_trylock(), which an interrupt that
+//      lands inside finds held and then serves itself from the slabs).  The depot lock may be taken inside
 //      a section (exchanging magazines); the slab lock never is: the slow
 //      paths leave the section before they reach the slabs.  flush_cpu()
 //      runs in a section on its CPU and takes no lock.

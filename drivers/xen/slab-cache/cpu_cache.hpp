@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The per-CPU front end's types: each CPU's magazines and hint (CpuCache),
-// its re-entry guard (LocalTryLock), and the hint protocol between the CPUs'
-// hints and the slab layer's generation (SlabHints).  The inline fast paths
-// that use them are Cache members, in fast_paths.hpp.
+// The per-CPU front end's types: each CPU's magazines, hint and re-entry
+// guard (CpuCache, on the entry points' struct xsc_cpu_front), and the hint
+// protocol between the CPUs' hints and the slab layer's generation
+// (SlabHints).  The fast paths that use them are in xsc_front.h (the
+// inline part the entry points run) and fast_paths.hpp (the Cache's).
 #ifndef XSC_CPU_CACHE_HPP
 #define XSC_CPU_CACHE_HPP
 
@@ -11,40 +12,6 @@
 #include "slab.hpp"
 
 namespace xsc {
-
-// The re-entry guard of a CPU's front end, after the kernel's
-// local_trylock_t (6.16): a fast path takes it with trylock() around its
-// magazine work, with preemption off and interrupts on; an interrupt that
-// lands inside finds it held and goes elsewhere (the slabs).  Only its own
-// CPU writes it, and only that CPU's interrupts read it, so compiler
-// barriers order it against the magazine's accesses; no atomic is needed.
-// Two stores where disabling interrupts costs pushf; cli and popf, which
-// are paravirt calls in a Xen PV domain.  The slow paths and the monitor's
-// flush, which run with interrupts off, only test held().
-class LocalTryLock {
-public:
-	bool trylock()
-	{
-		if (xsc_unlikely(held_))
-			return false;
-		held_ = 1;
-		compiler_barrier();
-		return true;
-	}
-	void unlock()
-	{
-		compiler_barrier();
-		held_ = 0;
-	}
-	// With interrupts off on its CPU: a fast path of that CPU is under way.
-	bool held() const
-	{
-		return held_;
-	}
-
-private:
-	ulong held_ = 0;
-};
 
 // The slabs a CPU's puts found last, for caches whose slabs hold one object
 // (page-sized ones), where consecutive puts rarely hit the single hint: a
@@ -78,29 +45,27 @@ static_assert(sizeof(SlabTable) == XSC_PAGE_SIZE << SlabTable::kOrder, "a table 
 // CPUs clearing hint_span (SlabHints); the statistics are written only by
 // that CPU.
 //
-// The fast paths read the first cache line only.  fast is the loaded
-// magazine, or, in caches whose gets and puts may not take the loaded
-// magazine inline (a cap, no magazines, checked builds), the cache's empty
-// magazine of capacity 0, which no fast get or put can use: so the fast
-// paths need no test of the cache's mode.
+// It begins with what the entry points' inline fast paths use (struct
+// xsc_cpu_front, xsc_front.h): fast, the loaded magazine, or, in caches
+// whose gets and puts may not take the loaded magazine inline (a cap, no
+// magazines, checked builds), the cache's empty magazine of capacity 0,
+// which no fast get or put can use, so the fast paths need no test of the
+// cache's mode; the hint's base and span; the re-entry guard, after the
+// kernel's local_trylock_t (6.16): a fast path takes it with
+// xsc_front_trylock() around its magazine work, with preemption off and
+// interrupts on, and an interrupt that lands inside finds it held and goes
+// to the slabs (two stores, where disabling interrupts costs pushf; cli
+// and popf, which are paravirt calls in a Xen PV domain); the slow paths
+// and the monitor's flush, which run with interrupts off, only test it
+// (guard_held()); and the CPU's statistics.
 //
 // The hint fields belong to the hint protocol: only SlabHints writes them;
 // the fast and slow paths read them as SlabHints says.
 //
-// Interrupts may come in the middle of a fast path (the kernel runs them
-// with preemption off only): the fast path holds guard, and whatever
-// interrupts it leaves the magazines and the hint alone.
-//
 // The first line is what the fast paths and the owner's slow paths use; the
 // second holds hint_slab, which other CPUs read when they clear spans, so
 // that they do not pull the line every fast path writes.
-struct alignas(XSC_CACHE_LINE) CpuCache {
-	Magazine *fast;
-	uptr hint_base;	      // hint_slab->base
-	ulong hint_span;      // bytes from hint_base that fast puts take
-	LocalTryLock guard;
-	u64 get_fast;
-	u64 put_fast;
+struct alignas(XSC_CACHE_LINE) CpuCache : xsc_cpu_front {
 	Magazine *loaded;
 	Magazine *previous;
 	alignas(XSC_CACHE_LINE) Slab *hint_slab;
@@ -108,7 +73,21 @@ struct alignas(XSC_CACHE_LINE) CpuCache {
 	SlabTable *table;     // or nullptr: slabs of more than one object
 	u64 table_gen;	      // the generation table's entries were found in (~0: none)
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
+
+	// With interrupts off on its CPU: a fast path of that CPU is under way.
+	bool guard_held() const
+	{
+		return xsc_front_held(this);
+	}
+	void guard_unlock()
+	{
+		xsc_front_unlock(this);
+	}
 };
+static_assert(sizeof(CpuCache) == 1UL << XSC_FRONT_CPU_SHIFT,
+	      "the entry points find a CPU's front end by a shift");
+static_assert(sizeof(xsc_cpu_front) + 2 * sizeof(Magazine *) == XSC_CACHE_LINE,
+	      "the fast paths' line ends with the previous magazine");
 
 // The hint protocol: which slab each CPU's puts go to without a lookup, and
 // the generation that keeps every such hint from outliving its slab.

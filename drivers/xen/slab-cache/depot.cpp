@@ -76,7 +76,7 @@ ulong Depot::objects()
 	LockGuard guard(lock_);
 	ulong n = 0;
 
-	for (Magazine *m = full_.head; m; m = m->next)
+	for (Magazine *m = full_.head; m; m = m->next_magazine())
 		n += m->count;
 	return n;
 }
@@ -95,11 +95,11 @@ bool Depot::audit()
 	unsigned nfull = 0, nempty = 0;
 	bool ok = true;
 
-	for (Magazine *m = full_.head; m; m = m->next) {
+	for (Magazine *m = full_.head; m; m = m->next_magazine()) {
 		ok &= m->count > 0 && m->count <= m->capacity;
 		nfull++;
 	}
-	for (Magazine *m = empty_.head; m; m = m->next) {
+	for (Magazine *m = empty_.head; m; m = m->next_magazine()) {
 		ok &= m->count == 0;
 		nempty++;
 	}

@@ -31,7 +31,7 @@ struct MagazineList {
 		Magazine *m = head;
 
 		if (m) {
-			head = m->next;
+			head = m->next_magazine();
 			m->next = nullptr;
 			length--;
 			low_water = min(low_water, length);

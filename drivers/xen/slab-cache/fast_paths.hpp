@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //
-// The per-CPU front end's code: the inline fast paths that serve a get or a
-// put from the loaded magazine without a lock, and the Cache's side of the
-// hint protocol (SlabHints, cpu_cache.hpp).  Included once, by core.cpp:
+// The per-CPU front end's code: the Cache's side of the hint protocol
+// (SlabHints, cpu_cache.hpp), and the fast paths of xsc_front.h for the
+// host benchmarks' entry points.  Included once, by core.cpp:
 // the members that are not inline (the hint protocol's slow parts) are
 // defined here too, and stay out of line so that the bulk paths that call
 // them keep their registers.
@@ -198,79 +198,23 @@ inline bool Cache::put_remembered(CpuCache &cc, void *object)
 	return true;
 }
 
-// The fast paths, for the platform's entry points (xen_slab_cache_get()
-// and xen_slab_cache_put(), which run them in a CPU section on @cpu and
-// fall back to get_slow()/put_slow()): a get from the loaded magazine; a
-// put into it of a slot start of the hinted slab while its hint_span allows,
-// not on top of it.  Caches with a cap, no magazines, strict puts or
-// poisoning have a fast magazine of capacity 0.  @hit() runs when the
-// magazine served, after its last access (the guard's unlock); @miss()
-// when it did not, as the path's tail.
-template <typename Miss, typename Hit> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss, Hit hit)
+// The fast paths of xsc_front.h without its guard, for the host
+// benchmarks' entry points (xsc_cache_get(), xsc_cache_put()), whose CPU
+// sections nothing interrupts: a get from the loaded magazine; a put into
+// it of a slot start of the hinted slab while its hint_span allows, not on
+// top of it.  Caches with a cap, no magazines, strict puts or poisoning
+// have a fast magazine of capacity 0.  @miss() runs, as the path's tail,
+// when the magazine cannot serve.
+template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
 {
-	Magazine *m = cc.fast;
 	void *object;
-	ulong top;
 
-	// Empty: count - 1 borrows.
-	if (xsc_unlikely(__builtin_sub_overflow(m->count, 1UL, &top)))
-		return miss();
-	m->count = top;
-	owner_inc(cc.get_fast);
-	object = m->objects()[top];
-	hit();
-	return object;
+	return xsc_likely(xsc_front_pop(&cc, &object)) ? object : miss();
 }
 
-template <typename Miss, typename Hit>
-inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss, Hit hit)
+template <typename Miss> inline bool Cache::put_on_cpu(CpuCache &cc, void *object, Miss miss)
 {
-	Magazine *m = cc.fast;
-	const ulong count = m->count;
-	const uptr offset = reinterpret_cast<uptr>(object) - cc.hint_base;
-
-	// hint_span is 0 unless the hinted slab takes fast puts: it is
-	// cleared on every CPU that hints a slab before the slab is freed, so
-	// no generation is tested here.  offset < hint_span: the offset fits
-	// multiple_of_stride().  Whether the slot is busy is not tested (it
-	// would cost a third of the path): the slow paths, checked builds and
-	// strict puts test it.
-	if (xsc_unlikely(offset >= read_once(cc.hint_span) || count >= m->capacity ||
-			 !geometry_.multiple_of_stride(offset) ||
-			 m->objects()[static_cast<long>(count) - 1] == object))
-		return miss();
-	m->objects()[count] = object;
-	m->count = count + 1;
-	owner_inc(cc.put_fast);
-	hit();
-	return true;
-}
-
-// The fast paths with preemption off and interrupts on: a fast path that an
-// interrupt on this CPU interrupts is left alone (the interrupt's gets and
-// puts decline here and go to the slabs from the slow paths).  What the
-// loaded magazine cannot do inline, the same section tries out of line, as
-// a tail call that releases the guard (get_in_section(), put_in_section()),
-// so that the inline part stays a leaf.
-inline void *Cache::get_interruptible(ulong cpu)
-{
-	CpuCache &cc = cpus_[cpu];
-
-	if (!cc.guard.trylock())
-		return nullptr;
-	return get_on_cpu(
-		cc, [this, &cc] { return get_in_section(cc); }, [&cc] { cc.guard.unlock(); });
-}
-
-inline bool Cache::put_interruptible(void *object, ulong cpu)
-{
-	CpuCache &cc = cpus_[cpu];
-
-	if (!cc.guard.trylock())
-		return false;
-	return put_on_cpu(
-		cc, object, [this, &cc, object] { return put_in_section(object, cc); },
-		[&cc] { cc.guard.unlock(); });
+	return xsc_likely(xsc_front_push(&cc, object, geometry_.reciprocal)) ? true : miss();
 }
 
 } // namespace xsc

@@ -6,21 +6,21 @@
 #define XSC_MAGAZINE_HPP
 
 #include "support.hpp"
+#include "xsc_front.h"
 
 namespace xsc {
 
-struct Magazine {
-	Magazine *next; // in a depot list
-	// Words, not ints: the fast paths index with them as they are.
-	ulong count; // objects held, objects[0 .. count)
-	ulong capacity;
-	// Always nullptr, right before objects[0]: the object on top is
-	// objects()[count - 1] even when the magazine is empty.
-	void *guard;
+// The layout is the C one that the entry points' inline fast paths read
+// (struct xsc_magazine, xsc_front.h).
+struct Magazine : xsc_magazine {
+	Magazine *next_magazine() const
+	{
+		return static_cast<Magazine *>(next);
+	}
 
 	void **objects()
 	{
-		return reinterpret_cast<void **>(this + 1);
+		return xsc_magazine_objects(this);
 	}
 
 	bool full() const
@@ -49,7 +49,8 @@ struct Magazine {
 	}
 };
 
-static_assert(__builtin_offsetof(Magazine, guard) + sizeof(void *) == sizeof(Magazine),
+static_assert(sizeof(Magazine) == sizeof(xsc_magazine) &&
+		      __builtin_offsetof(xsc_magazine, guard) + sizeof(void *) == sizeof(xsc_magazine),
 	      "the guard sits right before objects()[0]");
 
 } // namespace xsc

@@ -29,7 +29,7 @@ void Cache::flush_cpu(void *context)
 	Magazine **slots[2] = { &cc.loaded, &cc.previous };
 
 	// Interrupted a fast path: the caller asks again.
-	req->busy = cc.guard.held();
+	req->busy = cc.guard_held();
 	if (xsc_unlikely(req->busy)) {
 		xsc_cpu_exit(flags);
 		return;
@@ -96,12 +96,12 @@ void Cache::trim_depot(bool everything)
 
 	depot_.detach(everything, &full, &empty);
 	while ((m = full)) {
-		full = m->next;
+		full = m->next_magazine();
 		return_magazine_objects(m);
 		xsc_meta_free(m);
 	}
 	while ((m = empty)) {
-		empty = m->next;
+		empty = m->next_magazine();
 		xsc_meta_free(m);
 	}
 }

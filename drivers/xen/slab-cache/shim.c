@@ -294,18 +294,18 @@ void xsc_might_sleep(void)
 }
 
 /*
- * The get and put of the API: the magazine fast path of the core runs
+ * The get and put of the API: the magazine fast path (xsc_front.h) runs
  * inline here with preemption off, on the current CPU; interrupts stay on
- * (the core marks its CPU's front end busy meanwhile, and an interrupt's
- * gets and puts then go to the slabs).  Everything else is in the core's
- * slow paths.
+ * (it holds its CPU's re-entry guard meanwhile, and an interrupt's gets
+ * and puts then go to the slabs).  What the loaded magazine cannot do, the
+ * core does in the same section, or in its slow paths after it.
  */
 void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 {
 	void *object;
 
 	preempt_disable();
-	object = xsc_cache_get_on_cpu(cache, smp_processor_id());
+	object = xsc_front_get(cache, smp_processor_id());
 	preempt_enable();
 	if (likely(object))
 		return object;
@@ -317,7 +317,7 @@ void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
 	int taken;
 
 	preempt_disable();
-	taken = xsc_cache_put_on_cpu(cache, object, smp_processor_id());
+	taken = xsc_front_put(cache, object, smp_processor_id());
 	preempt_enable();
 	if (unlikely(!taken))
 		xsc_cache_put_slow(cache, object, locked);

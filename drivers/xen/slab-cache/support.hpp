@@ -63,6 +63,7 @@ inline void compiler_barrier()
 }
 
 #define XSC_NOINLINE __attribute__((noinline))
+#define XSC_ALWAYS_INLINE inline __attribute__((always_inline))
 #define xsc_likely(x) __builtin_expect(!!(x), 1)
 #define xsc_unlikely(x) __builtin_expect(!!(x), 0)
 

@@ -9,6 +9,8 @@
 #ifndef XSC_CORE_H
 #define XSC_CORE_H
 
+#include "xsc_front.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -18,14 +20,13 @@ struct xen_slab_cache;
 /*
  * The platform defines xen_slab_cache_get() and xen_slab_cache_put(), so
  * that the CPU section of their fast paths is inline: on @cpu, with
- * preemption (migration) off -- interrupts may stay on --,
- * xsc_cache_get_on_cpu() returns an object from the CPU's loaded magazine
- * or NULL, xsc_cache_put_on_cpu() returns non-zero when it took the
- * object; after the section, the slow paths do everything else (they
- * enter sections of their own and may take locks).
+ * preemption (migration) off -- interrupts may stay on --, xsc_front_get()
+ * returns an object from the CPU's magazines or NULL, xsc_front_put()
+ * returns non-zero when they took the object (xsc_front.h: inline, with
+ * the core's xsc_cache_get_in_section() and xsc_cache_put_in_section() as
+ * their tails); after the section, the slow paths do everything else
+ * (they enter sections of their own and may take locks).
  */
-void *xsc_cache_get_on_cpu(struct xen_slab_cache *cache, unsigned long cpu);
-int xsc_cache_put_on_cpu(struct xen_slab_cache *cache, void *object, unsigned long cpu);
 void *xsc_cache_get_slow(struct xen_slab_cache *cache, int locked);
 void xsc_cache_put_slow(struct xen_slab_cache *cache, void *object, int locked);
 
