@@ -139,6 +139,8 @@ int Cache::init(const char *name, const xen_slab_cache_args *args)
 	// What the entry points' inline fast paths read (xsc_front.h).
 	xsc_front::cpus = reinterpret_cast<char *>(static_cast<xsc_cpu_front *>(cpus_));
 	xsc_front::reciprocal = geometry_.reciprocal;
+	xsc_front::gen = hints_.generation();
+	xsc_front::shift = geometry_.shift;
 	for (unsigned cpu = 0; cpu < nr_cpus_; cpu++) {
 		CpuCache *cc = new (&cpus_[cpu]) CpuCache{};
 
@@ -311,9 +313,10 @@ inline void *Cache::get_in_section(CpuCache &cc)
 }
 
 // A put that the loaded magazine could not take inline (an object outside
-// the CPU's hinted span, or a full magazine), in the same section: the
-// lookup by the page owner (the section is an RCU read side; see
-// lookup_on_cpu()), then the magazines and the depot.  false: the slow
+// the CPU's hinted span and not in its slab table, or a full magazine), in
+// the same section: the lookup through the slab table or by the page owner
+// (the section is an RCU read side; see lookup_on_cpu()), then the
+// magazines and the depot.  false: the slow
 // path decides, and reports what is wrong (a pointer that is not a busy
 // object of this cache, a put of the object on top) or sends the object
 // to its slab (a sparse slab's, or no magazine to be had).
@@ -324,10 +327,6 @@ inline int Cache::put_in_section(void *object, CpuCache &cc)
 	int taken = 0;
 
 	if (in_section_) {
-		if (put_remembered(cc, object)) {
-			cc.guard_unlock();
-			return 1;
-		}
 		slab = lookup_on_cpu(cc, object, &slot);
 		taken = xsc_likely(slab && !on_top(cc, object)) && set_hint_span(cc, slab) &&
 			push(cc, object);

@@ -163,7 +163,6 @@ private:
 	void loaded_changed(CpuCache &cc);
 	unsigned put_run(CpuCache &cc, void *const *objects, unsigned n);
 	unsigned put_run_remembered(CpuCache &cc, void *const *objects, unsigned n);
-	bool put_remembered(CpuCache &cc, void *object);
 	// Objects of sparse slabs one put_bulk() collects for their slabs
 	// before the rest of the call goes to the slabs too.
 	static constexpr unsigned kSparseBatch = 16;

@@ -23,17 +23,28 @@ namespace xsc {
 // deep working set of 256 pages collides in about an eighth of its puts,
 // where 256 entries collide in a third.  Without the pages (memory
 // fragmented) a CPU has no table and looks every slab up.
-struct SlabTable {
+struct SlabTable : xsc_slab_table {
 	static constexpr unsigned kOrder = 1;
-	static constexpr unsigned kEntries = (XSC_PAGE_SIZE << kOrder) / sizeof(Slab *);
-
-	Slab *entries[kEntries];
+	static constexpr unsigned kEntries = XSC_SLAB_TABLE_ENTRIES;
 
 	// The entry of the slab of 2^@shift bytes, naturally aligned, that
-	// holds @address.
-	Slab *&entry(uptr address, unsigned shift)
+	// holds @address (xsc_slab_table_holds() reads it the same way).
+	xsc_slab *&entry(uptr address, unsigned shift)
 	{
 		return entries[(address >> shift) % kEntries];
+	}
+	Slab *get(uptr address, unsigned shift)
+	{
+		return reinterpret_cast<Slab *>(entry(address, shift));
+	}
+	void set(Slab *slab, unsigned shift)
+	{
+		entry(reinterpret_cast<uptr>(slab->base), shift) = reinterpret_cast<xsc_slab *>(slab);
+	}
+	void clear()
+	{
+		for (xsc_slab *&e : entries)
+			e = nullptr;
 	}
 };
 static_assert(sizeof(SlabTable) == XSC_PAGE_SIZE << SlabTable::kOrder, "a table fills its pages");
@@ -62,17 +73,24 @@ static_assert(sizeof(SlabTable) == XSC_PAGE_SIZE << SlabTable::kOrder, "a table 
 // The hint fields belong to the hint protocol: only SlabHints writes them;
 // the fast and slow paths read them as SlabHints says.
 //
-// The first line is what the fast paths and the owner's slow paths use; the
-// second holds hint_slab, which other CPUs read when they clear spans, so
-// that they do not pull the line every fast path writes.
+// The first line is what the inline fast paths use (the hint, the slab
+// table, the guard, the statistics); the second holds the magazines, which
+// the owner's other paths use, and hint_slab, which other CPUs read when
+// they clear spans, so that they do not pull the line every fast path
+// writes.
 struct alignas(XSC_CACHE_LINE) CpuCache : xsc_cpu_front {
-	Magazine *loaded;
+	alignas(XSC_CACHE_LINE) Magazine *loaded;
 	Magazine *previous;
-	alignas(XSC_CACHE_LINE) Slab *hint_slab;
+	Slab *hint_slab;
 	u64 hint_gen;	      // the generation hint_slab was found in
-	SlabTable *table;     // or nullptr: slabs of more than one object
-	u64 table_gen;	      // the generation table's entries were found in (~0: none)
 	u64 ops_at_last_pass; // gets + puts seen by the last monitor pass
+
+	// The slab table (xsc_cpu_front::table), or nullptr: slabs of more
+	// than one object.
+	SlabTable *slab_table() const
+	{
+		return static_cast<SlabTable *>(table);
+	}
 
 	// With interrupts off on its CPU: a fast path of that CPU is under way.
 	bool guard_held() const
@@ -86,8 +104,7 @@ struct alignas(XSC_CACHE_LINE) CpuCache : xsc_cpu_front {
 };
 static_assert(sizeof(CpuCache) == 1UL << XSC_FRONT_CPU_SHIFT,
 	      "the entry points find a CPU's front end by a shift");
-static_assert(sizeof(xsc_cpu_front) + 2 * sizeof(Magazine *) == XSC_CACHE_LINE,
-	      "the fast paths' line ends with the previous magazine");
+static_assert(sizeof(xsc_cpu_front) == XSC_CACHE_LINE, "the inline fast paths read one line");
 
 // The hint protocol: which slab each CPU's puts go to without a lookup, and
 // the generation that keeps every such hint from outliving its slab.
@@ -179,11 +196,10 @@ public:
 	// slab is 2^@shift bytes, naturally aligned), or nullptr (pairing 7).
 	static Slab *find(CpuCache &cc, uptr object, unsigned shift, u64 gen)
 	{
-		Slab *slab = cc.table->entry(object, shift);
+		Slab *slab = cc.slab_table()->get(object, shift);
 
 		if (xsc_unlikely(cc.table_gen != gen)) {
-			for (Slab *&entry : cc.table->entries)
-				entry = nullptr;
+			cc.slab_table()->clear();
 			cc.table_gen = gen;
 			return nullptr;
 		}
@@ -196,7 +212,7 @@ public:
 	// @cc's table.
 	static void remember(CpuCache &cc, Slab *slab, unsigned shift)
 	{
-		cc.table->entry(reinterpret_cast<uptr>(slab->base), shift) = slab;
+		cc.slab_table()->set(slab, shift);
 	}
 
 	// On @cc's CPU, holding a busy object of the hinted slab: how far fast
@@ -228,6 +244,13 @@ public:
 			if (__atomic_load_n(&cc.hint_slab, __ATOMIC_SEQ_CST) == slab)
 				write_once(cc.hint_span, 0UL);
 		}
+	}
+
+	// For the entry points' inline fast paths (xsc_front::gen), which
+	// read it as snapshot() does.
+	const u64 *generation() const
+	{
+		return &gen_;
 	}
 
 private:

@@ -170,17 +170,15 @@ inline unsigned Cache::put_run_remembered(CpuCache &cc, void *const *objects, un
 	const unsigned start = m->count;
 	const unsigned shift = geometry_.shift;
 	const void *top = m->top();
-	SlabTable *const table = cc.table;
+	const xsc_slab_table *const table = cc.table;
 	unsigned k = 0;
 
 	if (!table || cc.table_gen != hints_.snapshot())
 		return 0;
 	for (n = min(n, static_cast<unsigned>(m->capacity) - start); k < n; k++) {
 		void *object = objects[k];
-		Slab *slab = table->entry(reinterpret_cast<uptr>(object), shift);
 
-		if (xsc_unlikely(!slab || slab->base != object || !Slab::test(slab->busy_bits(), 0) ||
-				 object == top))
+		if (xsc_unlikely(object == top || !xsc_slab_table_holds(table, object, shift)))
 			break;
 		slots[start + k] = object;
 		top = object;
@@ -189,20 +187,12 @@ inline unsigned Cache::put_run_remembered(CpuCache &cc, void *const *objects, un
 	return k;
 }
 
-// One object of put_run_remembered(), in the fast put's section.
-inline bool Cache::put_remembered(CpuCache &cc, void *object)
-{
-	if (!put_run_remembered(cc, &object, 1))
-		return false;
-	owner_inc(cc.put_fast);
-	return true;
-}
-
 // The fast paths of xsc_front.h without its guard, for the host
 // benchmarks' entry points (xsc_cache_get(), xsc_cache_put()), whose CPU
 // sections nothing interrupts: a get from the loaded magazine; a put into
 // it of a slot start of the hinted slab while its hint_span allows, not on
-// top of it.  Caches with a cap, no magazines, strict puts or poisoning
+// top of it (the slab table's inline put, xsc_front_push_remembered(), is
+// the kernel's: here such a put takes the slow path).  Caches with a cap, no magazines, strict puts or poisoning
 // have a fast magazine of capacity 0.  @miss() runs, as the path's tail,
 // when the magazine cannot serve.
 template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)

@@ -5,6 +5,7 @@
 #define XSC_SLAB_HPP
 
 #include "support.hpp"
+#include "xsc_front.h"
 
 namespace xsc {
 
@@ -108,6 +109,12 @@ struct Slab {
 	// A free slot, constructed ones first; -1 when the slab is full.
 	long find_free(const Geometry &g);
 };
+
+// The entry points' inline fast paths read a slab's base and busy bitmap
+// through their C layout (xsc_slab_table_holds(), xsc_front.h).
+static_assert(__builtin_offsetof(Slab, base) == XSC_SLAB_BASE_OFFSET &&
+		      sizeof(Slab) == XSC_SLAB_BUSY_OFFSET,
+	      "xsc_front.h's view of a slab");
 
 // The slabs of a cache, sorted by occupancy into bins: bin 0 holds empty
 // slabs, bin kFullBin full ones, the bins between partial slabs in rising

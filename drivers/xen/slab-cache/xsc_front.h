@@ -30,6 +30,10 @@ extern "C" {
 #endif
 
 struct xen_slab_cache;
+struct xsc_slab_table;
+
+/* Inline in the entry points whatever the compiler thinks of their size. */
+#define XSC_FRONT_INLINE static inline __attribute__((__always_inline__))
 
 /**
  * struct xsc_magazine - an array of constructed objects
@@ -47,7 +51,7 @@ struct xsc_magazine {
 	void *guard;
 };
 
-static inline void **xsc_magazine_objects(struct xsc_magazine *m)
+XSC_FRONT_INLINE void **xsc_magazine_objects(struct xsc_magazine *m)
 {
 	return (void **)(m + 1);
 }
@@ -64,9 +68,15 @@ static inline void **xsc_magazine_objects(struct xsc_magazine *m)
  *	re-entry guard, after the kernel's local_trylock_t).
  * @get_fast: gets served by the CPU's magazines (statistics).
  * @put_fast: puts taken by them.
+ * @table: the CPU's slab table, in caches whose slabs hold one object
+ *	(page-sized ones); NULL in the others, or without its pages.
+ * @table_gen: the slab generation the table's entries were found in (~0:
+ *	none); an entry is trusted while it equals the cache's.
  *
- * The core's CpuCache begins with it; a CPU's is at @cpu <<
- * %XSC_FRONT_CPU_SHIFT bytes from struct xsc_front's @cpus.
+ * The core's CpuCache begins with it (its first cache line); a CPU's is at
+ * @cpu << %XSC_FRONT_CPU_SHIFT bytes from struct xsc_front's @cpus.  The
+ * hint and the table belong to the hint protocol (SlabHints, cpu_cache.hpp):
+ * only the core writes them, these functions read them as it says.
  */
 struct xsc_cpu_front {
 	struct xsc_magazine *fast;
@@ -75,6 +85,24 @@ struct xsc_cpu_front {
 	unsigned long guard;
 	unsigned long long get_fast;
 	unsigned long long put_fast;
+	struct xsc_slab_table *table;
+	unsigned long long table_gen;
+};
+
+/*
+ * A CPU's slab table: slabs of one object each, direct-mapped by the
+ * slab's base, entries the core's Slab or NULL (SlabTable, cpu_cache.hpp).
+ * Where the core's Slab keeps its object and its busy bitmap: asserted by
+ * the core (slab.hpp).
+ */
+#define XSC_SLAB_TABLE_ENTRIES 1024
+#define XSC_SLAB_BASE_OFFSET 16
+#define XSC_SLAB_BUSY_OFFSET 48
+
+struct xsc_slab; /* the core's Slab */
+
+struct xsc_slab_table {
+	struct xsc_slab *entries[XSC_SLAB_TABLE_ENTRIES];
 };
 
 #define XSC_FRONT_CPU_SHIFT 7
@@ -88,18 +116,25 @@ struct xsc_cpu_front {
  *	product with @reciprocal, modulo 2^64, is below @reciprocal
  *	(Geometry::multiple_of_stride()).
  *
+ * @gen: the cache's slab generation (SlabHints), advanced by every slab
+ *	free; read with acquire before a table is trusted.
+ * @shift: log2 of a slab's size in bytes.
+ *
  * A struct xen_slab_cache pointer points at it.
  */
 struct xsc_front {
 	char *cpus;
 	unsigned long reciprocal;
+	const unsigned long long *gen;
+	unsigned int shift;
 };
 
 /* The core's halves of the fast paths: in the section, releasing the guard. */
 void *xsc_cache_get_in_section(struct xen_slab_cache *cache, struct xsc_cpu_front *f);
 int xsc_cache_put_in_section(struct xen_slab_cache *cache, void *object, struct xsc_cpu_front *f);
 
-static inline struct xsc_cpu_front *xsc_front_cpu(struct xen_slab_cache *cache, unsigned long cpu)
+XSC_FRONT_INLINE struct xsc_cpu_front *xsc_front_cpu(struct xen_slab_cache *cache,
+						     unsigned long cpu)
 {
 	return (struct xsc_cpu_front *)(((const struct xsc_front *)cache)->cpus +
 					(cpu << XSC_FRONT_CPU_SHIFT));
@@ -111,7 +146,7 @@ static inline struct xsc_cpu_front *xsc_front_cpu(struct xen_slab_cache *cache, 
  * no atomic is needed.  The slow paths, which run with interrupts off,
  * only test it (xsc_front_held()).
  */
-static inline int xsc_front_trylock(struct xsc_cpu_front *f)
+XSC_FRONT_INLINE int xsc_front_trylock(struct xsc_cpu_front *f)
 {
 	if (__builtin_expect(f->guard != 0, 0))
 		return 0;
@@ -120,13 +155,13 @@ static inline int xsc_front_trylock(struct xsc_cpu_front *f)
 	return 1;
 }
 
-static inline void xsc_front_unlock(struct xsc_cpu_front *f)
+XSC_FRONT_INLINE void xsc_front_unlock(struct xsc_cpu_front *f)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	f->guard = 0;
 }
 
-static inline int xsc_front_held(const struct xsc_cpu_front *f)
+XSC_FRONT_INLINE int xsc_front_held(const struct xsc_cpu_front *f)
 {
 	return f->guard != 0;
 }
@@ -136,7 +171,7 @@ static inline int xsc_front_held(const struct xsc_cpu_front *f)
  * memory on x86-64 (what this_cpu_inc() does), which an interrupt cannot
  * split and which stays untorn for readers; elsewhere a load and a store.
  */
-static inline void xsc_front_count(unsigned long long *counter)
+XSC_FRONT_INLINE void xsc_front_count(unsigned long long *counter)
 {
 #if defined(__x86_64__)
 	__asm__("addq $1, %0" : "+m"(*counter));
@@ -151,7 +186,7 @@ static inline void xsc_front_count(unsigned long long *counter)
  * (The answer is the borrow of count - 1, so that a caller's branch on it
  * is the only one: no test of the object.)
  */
-static inline int xsc_front_pop(struct xsc_cpu_front *f, void **object)
+XSC_FRONT_INLINE int xsc_front_pop(struct xsc_cpu_front *f, void **object)
 {
 	struct xsc_magazine *m = f->fast;
 	unsigned long top;
@@ -173,7 +208,7 @@ static inline int xsc_front_pop(struct xsc_cpu_front *f, void **object)
  * would cost a third of the path): the slow paths, checked builds and
  * strict puts test it.
  */
-static inline int xsc_front_push(struct xsc_cpu_front *f, void *object, unsigned long reciprocal)
+XSC_FRONT_INLINE int xsc_front_push(struct xsc_cpu_front *f, void *object, unsigned long reciprocal)
 {
 	struct xsc_magazine *m = f->fast;
 	const unsigned long count = m->count;
@@ -190,6 +225,48 @@ static inline int xsc_front_push(struct xsc_cpu_front *f, void *object, unsigned
 	return 1;
 }
 
+/*
+ * Whether @object is the object of a slab that @table names and whose one
+ * slot is busy (not free in its slab).  The entry's slab is alive while the
+ * table's generation is the cache's (the caller checked), or, freed since,
+ * its metadata outlives the caller's section (RCU) and its busy bit is
+ * clear.
+ */
+XSC_FRONT_INLINE int xsc_slab_table_holds(const struct xsc_slab_table *table, const void *object,
+				       unsigned int shift)
+{
+	const char *slab = (const char *)table->entries[((unsigned long)object >> shift) %
+							XSC_SLAB_TABLE_ENTRIES];
+
+	return slab && *(void *const *)(slab + XSC_SLAB_BASE_OFFSET) == object &&
+	       (__atomic_load_n((const unsigned long *)(slab + XSC_SLAB_BUSY_OFFSET),
+				__ATOMIC_RELAXED) & 1UL);
+}
+
+/*
+ * For caches of one-object slabs, where a put rarely falls in the hinted
+ * slab: into the loaded magazine when the CPU's slab table is of the
+ * current generation and names @object's busy slab, the magazine has room
+ * and @object is not on top of it; else 0 (the core looks the slab up and
+ * remembers it).
+ */
+XSC_FRONT_INLINE int xsc_front_push_remembered(struct xsc_cpu_front *f, void *object,
+					    const struct xsc_front *c)
+{
+	struct xsc_magazine *m = f->fast;
+	const unsigned long count = m->count;
+	void **objects = xsc_magazine_objects(m);
+
+	if (!f->table || f->table_gen != __atomic_load_n(c->gen, __ATOMIC_ACQUIRE) ||
+	    count >= m->capacity || objects[(long)count - 1] == object ||
+	    !xsc_slab_table_holds(f->table, object, c->shift))
+		return 0;
+	objects[count] = object;
+	m->count = count + 1;
+	xsc_front_count(&f->put_fast);
+	return 1;
+}
+
 /**
  * xsc_front_get() - the inline part of a get
  * @cache: the cache.
@@ -199,7 +276,7 @@ static inline int xsc_front_push(struct xsc_cpu_front *f, void *object, unsigned
  * core in the same section), or NULL: the caller then takes the slow path
  * (xsc_cache_get_slow()) after its section.
  */
-static inline void *xsc_front_get(struct xen_slab_cache *cache, unsigned long cpu)
+XSC_FRONT_INLINE void *xsc_front_get(struct xen_slab_cache *cache, unsigned long cpu)
 {
 	struct xsc_cpu_front *f = xsc_front_cpu(cache, cpu);
 	void *object;
@@ -218,17 +295,23 @@ static inline void *xsc_front_get(struct xen_slab_cache *cache, unsigned long cp
  * @object: what the caller puts.
  * @cpu: the current CPU; preemption is off, interrupts may be on.
  *
+ * Inline: into the loaded magazine when @object is in the CPU's hinted
+ * slab (xsc_front_push()) or, in caches of one-object slabs, in its slab
+ * table (xsc_front_push_remembered()); else the core in the same section.
+ *
  * Return: non-zero when the CPU's magazines (or the depot) took @object;
  * 0: the caller takes the slow path (xsc_cache_put_slow()) after its
  * section, which also refuses what is not a busy object of @cache.
  */
-static inline int xsc_front_put(struct xen_slab_cache *cache, void *object, unsigned long cpu)
+XSC_FRONT_INLINE int xsc_front_put(struct xen_slab_cache *cache, void *object, unsigned long cpu)
 {
+	const struct xsc_front *c = (const struct xsc_front *)cache;
 	struct xsc_cpu_front *f = xsc_front_cpu(cache, cpu);
 
 	if (!xsc_front_trylock(f))
 		return 0;
-	if (__builtin_expect(!xsc_front_push(f, object, ((const struct xsc_front *)cache)->reciprocal), 0))
+	if (__builtin_expect(!xsc_front_push(f, object, c->reciprocal) &&
+			     !xsc_front_push_remembered(f, object, c), 0))
 		return xsc_cache_put_in_section(cache, object, f);
 	xsc_front_unlock(f);
 	return 1;
