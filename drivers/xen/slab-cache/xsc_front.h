@@ -12,7 +12,7 @@
  * (fast_paths.hpp) call the same functions: one definition of the fast
  * paths for every platform.
  *
- * The protocol (docs/design.md, "The per-CPU front end"): an entry point
+ * The protocol (docs/design.md, "Layers", the per-CPU front end): an entry point
  * runs xsc_front_get() or xsc_front_put() with preemption (migration) off
  * on @cpu and interrupts on; they take the CPU's re-entry guard, serve the
  * get or the put from the loaded magazine inline, or leave it to the core
@@ -115,7 +115,6 @@ struct xsc_slab_table {
  *	of 1): an offset below 2^32 is a multiple of the stride when its
  *	product with @reciprocal, modulo 2^64, is below @reciprocal
  *	(Geometry::multiple_of_stride()).
- *
  * @gen: the cache's slab generation (SlabHints), advanced by every slab
  *	free; read with acquire before a table is trusted.
  * @shift: log2 of a slab's size in bytes.
