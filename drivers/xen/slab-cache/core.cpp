@@ -33,10 +33,11 @@
 //   3. A CPU section: xsc_cpu_enter() (interrupts off) around slow-path and
 //      bulk magazine work, or the inline fast paths (preemption off and the
 //      CPU's re-entry guard, xsc_front_trylock(), which an interrupt that
-//      lands inside finds held and then serves itself from the slabs).  The depot lock may be taken inside
-//      a section (exchanging magazines); the slab lock never is: the slow
-//      paths leave the section before they reach the slabs.  flush_cpu()
-//      runs in a section on its CPU and takes no lock.
+//      lands inside finds held and then serves itself from the slabs).
+//      The depot lock may be taken inside a section (exchanging
+//      magazines); the slab lock never is: the slow paths leave the section
+//      before they reach the slabs.  flush_cpu() runs in a section on its
+//      CPU and takes no lock.
 //
 // Constructors run with no lock of the cache held (the caller's, if it
 // called with locked); destructors run with no lock at all, in process

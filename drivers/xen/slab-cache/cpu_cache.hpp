@@ -28,10 +28,10 @@ struct SlabTable : xsc_slab_table {
 	static constexpr unsigned kEntries = XSC_SLAB_TABLE_ENTRIES;
 
 	// The entry of the slab of 2^@shift bytes, naturally aligned, that
-	// holds @address (xsc_slab_table_holds() reads it the same way).
+	// holds @address (the index xsc_slab_table_holds() reads too).
 	xsc_slab *&entry(uptr address, unsigned shift)
 	{
-		return entries[(address >> shift) % kEntries];
+		return entries[xsc_slab_table_index(address, shift)];
 	}
 	Slab *get(uptr address, unsigned shift)
 	{

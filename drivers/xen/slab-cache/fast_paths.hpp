@@ -192,9 +192,9 @@ inline unsigned Cache::put_run_remembered(CpuCache &cc, void *const *objects, un
 // sections nothing interrupts: a get from the loaded magazine; a put into
 // it of a slot start of the hinted slab while its hint_span allows, not on
 // top of it (the slab table's inline put, xsc_front_push_remembered(), is
-// the kernel's: here such a put takes the slow path).  Caches with a cap, no magazines, strict puts or poisoning
-// have a fast magazine of capacity 0.  @miss() runs, as the path's tail,
-// when the magazine cannot serve.
+// the kernel's: here such a put takes the slow path).  Caches with a cap,
+// no magazines, strict puts or poisoning have a fast magazine of capacity
+// 0.  @miss() runs, as the path's tail, when the magazine cannot serve.
 template <typename Miss> inline void *Cache::get_on_cpu(CpuCache &cc, Miss miss)
 {
 	void *object;

@@ -62,7 +62,6 @@ inline void compiler_barrier()
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-#define XSC_NOINLINE __attribute__((noinline))
 #define XSC_ALWAYS_INLINE inline __attribute__((always_inline))
 #define xsc_likely(x) __builtin_expect(!!(x), 1)
 #define xsc_unlikely(x) __builtin_expect(!!(x), 0)

@@ -105,6 +105,12 @@ struct xsc_slab_table {
 	struct xsc_slab *entries[XSC_SLAB_TABLE_ENTRIES];
 };
 
+/* The entry of the slab of 2^@shift bytes, naturally aligned, that holds @address. */
+XSC_FRONT_INLINE unsigned long xsc_slab_table_index(unsigned long address, unsigned int shift)
+{
+	return (address >> shift) % XSC_SLAB_TABLE_ENTRIES;
+}
+
 #define XSC_FRONT_CPU_SHIFT 7
 
 /**
@@ -198,6 +204,15 @@ XSC_FRONT_INLINE int xsc_front_pop(struct xsc_cpu_front *f, void **object)
 	return 1;
 }
 
+/* @object into slot @count of the loaded magazine @m, which has room. */
+XSC_FRONT_INLINE void xsc_front_take(struct xsc_cpu_front *f, struct xsc_magazine *m,
+				     unsigned long count, void *object)
+{
+	xsc_magazine_objects(m)[count] = object;
+	m->count = count + 1;
+	xsc_front_count(&f->put_fast);
+}
+
 /*
  * Into the loaded magazine when @object is a slot start in the CPU's
  * hinted span, the magazine has room and @object is not on top of it;
@@ -218,9 +233,7 @@ XSC_FRONT_INLINE int xsc_front_push(struct xsc_cpu_front *f, void *object, unsig
 			     count >= m->capacity || offset * reciprocal >= reciprocal ||
 			     objects[(long)count - 1] == object, 0))
 		return 0;
-	objects[count] = object;
-	m->count = count + 1;
-	xsc_front_count(&f->put_fast);
+	xsc_front_take(f, m, count, object);
 	return 1;
 }
 
@@ -232,10 +245,10 @@ XSC_FRONT_INLINE int xsc_front_push(struct xsc_cpu_front *f, void *object, unsig
  * clear.
  */
 XSC_FRONT_INLINE int xsc_slab_table_holds(const struct xsc_slab_table *table, const void *object,
-				       unsigned int shift)
+					   unsigned int shift)
 {
-	const char *slab = (const char *)table->entries[((unsigned long)object >> shift) %
-							XSC_SLAB_TABLE_ENTRIES];
+	const char *slab =
+		(const char *)table->entries[xsc_slab_table_index((unsigned long)object, shift)];
 
 	return slab && *(void *const *)(slab + XSC_SLAB_BASE_OFFSET) == object &&
 	       (__atomic_load_n((const unsigned long *)(slab + XSC_SLAB_BUSY_OFFSET),
@@ -250,7 +263,7 @@ XSC_FRONT_INLINE int xsc_slab_table_holds(const struct xsc_slab_table *table, co
  * remembers it).
  */
 XSC_FRONT_INLINE int xsc_front_push_remembered(struct xsc_cpu_front *f, void *object,
-					    const struct xsc_front *c)
+						const struct xsc_front *c)
 {
 	struct xsc_magazine *m = f->fast;
 	const unsigned long count = m->count;
@@ -260,9 +273,7 @@ XSC_FRONT_INLINE int xsc_front_push_remembered(struct xsc_cpu_front *f, void *ob
 	    count >= m->capacity || objects[(long)count - 1] == object ||
 	    !xsc_slab_table_holds(f->table, object, c->shift))
 		return 0;
-	objects[count] = object;
-	m->count = count + 1;
-	xsc_front_count(&f->put_fast);
+	xsc_front_take(f, m, count, object);
 	return 1;
 }
 
