@@ -298,27 +298,65 @@ void xsc_might_sleep(void)
  * inline here with preemption off, on the current CPU; interrupts stay on
  * (it holds its CPU's re-entry guard meanwhile, and an interrupt's gets
  * and puts then go to the slabs).  What the loaded magazine cannot do, the
- * core does in the same section, or in its slow paths after it.
+ * core does in the same section (xsc_get_missed(), xsc_put_missed()), or
+ * in its slow paths after it.  Every case but the served one leaves by a
+ * tail call, so that the served one needs no stack frame.
  */
-void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
+static noinline void *xsc_get_missed(struct xen_slab_cache *cache, struct xsc_cpu_front *f,
+				     bool locked)
 {
-	void *object;
+	void *object = xsc_cache_get_in_section(cache, f);
 
-	preempt_disable();
-	object = xsc_front_get(cache, smp_processor_id());
 	preempt_enable();
 	if (likely(object))
 		return object;
 	return xsc_cache_get_slow(cache, locked);
 }
 
-void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked)
 {
-	int taken;
+	struct xsc_cpu_front *f;
+	void *object;
 
 	preempt_disable();
-	taken = xsc_front_put(cache, object, smp_processor_id());
+	f = xsc_front_cpu(cache, smp_processor_id());
+	switch (xsc_front_try_get(f, &object)) {
+	case XSC_FRONT_DONE:
+		preempt_enable();
+		return object;
+	case XSC_FRONT_MISS:
+		return xsc_get_missed(cache, f, locked);
+	default:
+		preempt_enable();
+		return xsc_cache_get_slow(cache, locked);
+	}
+}
+
+static noinline void xsc_put_missed(struct xen_slab_cache *cache, struct xsc_cpu_front *f,
+				    void *object, bool locked)
+{
+	int taken = xsc_cache_put_in_section(cache, object, f);
+
 	preempt_enable();
 	if (unlikely(!taken))
 		xsc_cache_put_slow(cache, object, locked);
+}
+
+void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked)
+{
+	struct xsc_cpu_front *f;
+
+	preempt_disable();
+	f = xsc_front_cpu(cache, smp_processor_id());
+	switch (xsc_front_try_put((const struct xsc_front *)cache, f, object)) {
+	case XSC_FRONT_DONE:
+		preempt_enable();
+		return;
+	case XSC_FRONT_MISS:
+		xsc_put_missed(cache, f, object, locked);
+		return;
+	default:
+		preempt_enable();
+		xsc_cache_put_slow(cache, object, locked);
+	}
 }

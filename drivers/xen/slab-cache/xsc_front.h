@@ -277,8 +277,52 @@ XSC_FRONT_INLINE int xsc_front_push_remembered(struct xsc_cpu_front *f, void *ob
 	return 1;
 }
 
+/*
+ * What the loaded magazine did with a get or a put (xsc_front_try_get(),
+ * xsc_front_try_put()): %XSC_FRONT_DONE, served, the guard released;
+ * %XSC_FRONT_MISS, not served, the guard still held: the core's half runs
+ * next in the same section (xsc_cache_get_in_section(),
+ * xsc_cache_put_in_section()), and releases it; %XSC_FRONT_BUSY, the guard
+ * was held already (an interrupted fast path of this CPU): the slow path
+ * after the section.  Entry points branch on it so that the served case
+ * returns at once, without the frame the other two need.
+ */
+enum xsc_front_answer {
+	XSC_FRONT_DONE,
+	XSC_FRONT_MISS,
+	XSC_FRONT_BUSY,
+};
+
+/* The inline part of a get: *@object from the loaded magazine of @f. */
+XSC_FRONT_INLINE enum xsc_front_answer xsc_front_try_get(struct xsc_cpu_front *f, void **object)
+{
+	if (!xsc_front_trylock(f))
+		return XSC_FRONT_BUSY;
+	if (__builtin_expect(!xsc_front_pop(f, object), 0))
+		return XSC_FRONT_MISS;
+	xsc_front_unlock(f);
+	return XSC_FRONT_DONE;
+}
+
+/*
+ * The inline part of a put: into the loaded magazine of @f when @object is
+ * in the CPU's hinted slab (xsc_front_push()) or, in caches of one-object
+ * slabs, in its slab table (xsc_front_push_remembered()).
+ */
+XSC_FRONT_INLINE enum xsc_front_answer xsc_front_try_put(const struct xsc_front *c,
+							 struct xsc_cpu_front *f, void *object)
+{
+	if (!xsc_front_trylock(f))
+		return XSC_FRONT_BUSY;
+	if (__builtin_expect(!xsc_front_push(f, object, c->reciprocal) &&
+			     !xsc_front_push_remembered(f, object, c), 0))
+		return XSC_FRONT_MISS;
+	xsc_front_unlock(f);
+	return XSC_FRONT_DONE;
+}
+
 /**
- * xsc_front_get() - the inline part of a get
+ * xsc_front_get() - the fast part of a get
  * @cache: the cache.
  * @cpu: the current CPU; preemption is off, interrupts may be on.
  *
@@ -291,23 +335,21 @@ XSC_FRONT_INLINE void *xsc_front_get(struct xen_slab_cache *cache, unsigned long
 	struct xsc_cpu_front *f = xsc_front_cpu(cache, cpu);
 	void *object;
 
-	if (!xsc_front_trylock(f))
-		return (void *)0;
-	if (__builtin_expect(!xsc_front_pop(f, &object), 0))
+	switch (xsc_front_try_get(f, &object)) {
+	case XSC_FRONT_DONE:
+		return object;
+	case XSC_FRONT_MISS:
 		return xsc_cache_get_in_section(cache, f);
-	xsc_front_unlock(f);
-	return object;
+	default:
+		return (void *)0;
+	}
 }
 
 /**
- * xsc_front_put() - the inline part of a put
+ * xsc_front_put() - the fast part of a put
  * @cache: the cache.
  * @object: what the caller puts.
  * @cpu: the current CPU; preemption is off, interrupts may be on.
- *
- * Inline: into the loaded magazine when @object is in the CPU's hinted
- * slab (xsc_front_push()) or, in caches of one-object slabs, in its slab
- * table (xsc_front_push_remembered()); else the core in the same section.
  *
  * Return: non-zero when the CPU's magazines (or the depot) took @object;
  * 0: the caller takes the slow path (xsc_cache_put_slow()) after its
@@ -315,16 +357,16 @@ XSC_FRONT_INLINE void *xsc_front_get(struct xen_slab_cache *cache, unsigned long
  */
 XSC_FRONT_INLINE int xsc_front_put(struct xen_slab_cache *cache, void *object, unsigned long cpu)
 {
-	const struct xsc_front *c = (const struct xsc_front *)cache;
 	struct xsc_cpu_front *f = xsc_front_cpu(cache, cpu);
 
-	if (!xsc_front_trylock(f))
-		return 0;
-	if (__builtin_expect(!xsc_front_push(f, object, c->reciprocal) &&
-			     !xsc_front_push_remembered(f, object, c), 0))
+	switch (xsc_front_try_put((const struct xsc_front *)cache, f, object)) {
+	case XSC_FRONT_DONE:
+		return 1;
+	case XSC_FRONT_MISS:
 		return xsc_cache_put_in_section(cache, object, f);
-	xsc_front_unlock(f);
-	return 1;
+	default:
+		return 0;
+	}
 }
 
 #ifdef __cplusplus
