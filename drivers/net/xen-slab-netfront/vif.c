@@ -131,7 +131,7 @@ static const struct xsn_transport_ops xsv_tx_ops = {
 	.notify = xsv_notify,
 };
 
-/* Bytes of a received packet copied into the skb's head; the rest goes to page frags. */
+/* Bytes of a received packet copied into the skb's head; the rest goes to frags. */
 #define XSV_RX_HEAD 256U
 
 /* Copies @len bytes from offset @off of @pkt's slots to @dst. */
@@ -155,19 +155,36 @@ static void xsv_copy_out(const struct xsn_packet *pkt, unsigned int off, void *d
 	}
 }
 
-/* A page frag of @skb holding a copy of @len bytes at @src; false without memory. */
+/*
+ * A new frag of @len bytes (at most a page) at the end of @skb, taken from
+ * the CPU's NAPI fragment cache (a page allocation per 32 KiB rather than
+ * per frag, as drivers that copy do); its data, for the caller to fill, or
+ * NULL without memory or frags.
+ */
+static void *xsv_new_frag(struct sk_buff *skb, unsigned int len)
+{
+	struct page *page;
+	void *data;
+
+	if (skb_shinfo(skb)->nr_frags == MAX_SKB_FRAGS)
+		return NULL;
+	data = napi_alloc_frag(len);
+	if (!data)
+		return NULL;
+	page = virt_to_head_page(data);
+	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, data - page_address(page), len,
+			SKB_DATA_ALIGN(len));
+	return data;
+}
+
+/* A frag of @skb holding a copy of @len bytes at @src; false without memory. */
 static bool xsv_add_frag(struct sk_buff *skb, const void *src, unsigned int len)
 {
-	struct page *page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
+	void *data = xsv_new_frag(skb, len);
 
-	if (!page)
+	if (!data)
 		return false;
-	/* A backend fills each slot but the last from offset 0 to the end. */
-	if (len == PAGE_SIZE && PAGE_ALIGNED(src))
-		copy_page(page_address(page), (void *)src);
-	else
-		memcpy(page_address(page), src, len);
-	skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, len, PAGE_SIZE);
+	memcpy(data, src, len);
 	return true;
 }
 
@@ -178,9 +195,9 @@ static bool xsv_add_frag(struct sk_buff *skb, const void *src, unsigned int len)
  * whole into the skb's head; a bigger one has its first XSV_RX_HEAD bytes
  * there (taken across slots if the first is shorter, so that the Ethernet
  * header is always in the head) and each slot's data (the first slot's
- * rest) in a page frag of its own, or, when the first slot is shorter than
- * the head or there are more slots than an skb has frags, the rest packed
- * a page per frag.
+ * rest) in a frag of its own, or, when the first slot is shorter than the
+ * head or there are more slots than an skb has frags, the rest packed a
+ * page per frag; frags come from the NAPI fragment cache (xsv_new_frag()).
  */
 static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 {
@@ -208,15 +225,11 @@ static void xsv_deliver(void *arg, const struct xsn_packet *pkt)
 	} else {
 		for (off = head; off < len; off += PAGE_SIZE) {
 			unsigned int n = min_t(unsigned int, len - off, PAGE_SIZE);
-			struct page *page;
+			void *data = xsv_new_frag(skb, n);
 
-			if (skb_shinfo(skb)->nr_frags == MAX_SKB_FRAGS)
+			if (!data)
 				goto free;
-			page = alloc_page(GFP_ATOMIC | __GFP_NOWARN);
-			if (!page)
-				goto free;
-			xsv_copy_out(pkt, off, page_address(page), n);
-			skb_add_rx_frag(skb, skb_shinfo(skb)->nr_frags, page, 0, n, PAGE_SIZE);
+			xsv_copy_out(pkt, off, data, n);
 		}
 	}
 	skb->protocol = eth_type_trans(skb, info->dev);
