@@ -12,15 +12,18 @@
  * (fast_paths.hpp) call the same functions: one definition of the fast
  * paths for every platform.
  *
- * The protocol (docs/design.md, "Layers", the per-CPU front end): an entry point
- * runs xsc_front_get() or xsc_front_put() with preemption (migration) off
- * on @cpu and interrupts on; they take the CPU's re-entry guard, serve the
- * get or the put from the loaded magazine inline, or leave it to the core
- * in the same section (xsc_cache_get_in_section(),
- * xsc_cache_put_in_section(): the magazines, the depot, the slab table),
- * which releases the guard.  A get that returns NULL or a put that returns
- * 0 goes to the slow paths after the section.  An interrupt that lands
- * inside finds the guard held and goes there at once.
+ * The protocol (docs/design.md, "Layers", the per-CPU front end): an entry
+ * point runs xsc_front_get() or xsc_front_put() -- or, to return from the
+ * served case without a stack frame (the kernel's), their halves
+ * xsc_front_try_get() and xsc_front_try_put() and what the answer asks
+ * for -- with preemption (migration) off on @cpu and interrupts on; they
+ * take the CPU's re-entry guard, serve the get or the put from the loaded
+ * magazine inline, or leave it to the core in the same section
+ * (xsc_cache_get_in_section(), xsc_cache_put_in_section(): the magazines,
+ * the depot, the slab table), which releases the guard.  A get that
+ * returns NULL or a put that returns 0 goes to the slow paths after the
+ * section.  An interrupt that lands inside finds the guard held and goes
+ * there at once.
  */
 #ifndef XSC_FRONT_H
 #define XSC_FRONT_H
