@@ -259,6 +259,36 @@ void *xen_slab_cache_get(struct xen_slab_cache *cache, bool locked);
 void xen_slab_cache_put(struct xen_slab_cache *cache, void *object, bool locked);
 
 /**
+ * xen_slab_cache_get_direct() - xen_slab_cache_get() with preemption off
+ * @cache: the cache.
+ * @locked: as for xen_slab_cache_get().
+ *
+ * The same as xen_slab_cache_get(), for callers that run with preemption
+ * disabled already -- a NAPI poll or other softirq (bottom halves off), a
+ * spinlock held, a hard interrupt -- as page_pool_recycle_direct() is for
+ * callers in their pool's NAPI context: the fast path skips the preemption
+ * counter.  Interrupts may stay on.  Lockdep kernels warn when preemption
+ * is on.
+ *
+ * Context: preemption disabled, not NMI.
+ * Return: as for xen_slab_cache_get().
+ */
+void *xen_slab_cache_get_direct(struct xen_slab_cache *cache, bool locked);
+
+/**
+ * xen_slab_cache_put_direct() - xen_slab_cache_put() with preemption off
+ * @cache: the cache it came from.
+ * @object: the object.
+ * @locked: as for xen_slab_cache_get().
+ *
+ * The same as xen_slab_cache_put(), with the same checks, for the callers
+ * of xen_slab_cache_get_direct().
+ *
+ * Context: preemption disabled, not NMI.
+ */
+void xen_slab_cache_put_direct(struct xen_slab_cache *cache, void *object, bool locked);
+
+/**
  * xen_slab_cache_get_bulk() - take up to @n objects
  * @cache: the cache.
  * @objects: array of at least @n entries that receives the objects.

@@ -5,7 +5,10 @@
  *
  * Columns: xen_slab_cache under its own policy ("xsc"), with its magazines
  * bypassed ("xsc-nomag": the slab path) and under the original's 2019 policy
- * ("xsc-2019": one 6-slot magazine per CPU, no depot); kmem_cache_alloc/free
+ * ("xsc-2019": one 6-slot magazine per CPU, no depot), and through its
+ * variants for callers with preemption off ("xsc-direct":
+ * xen_slab_cache_get_direct/put_direct, run with bottom halves off as
+ * page_pool is); kmem_cache_alloc/free
  * (bulk forms for the bulk workloads); mempool_alloc/free over that
  * kmem_cache; and for page-sized objects page_pool (no device, no DMA
  * mapping) and alloc_page/__free_page.  Every allocator gets the same object
@@ -74,7 +77,7 @@ module_param(iters, uint, 0444);
 MODULE_PARM_DESC(iters, "Objects per sample (default 20000)");
 
 #define MAX_REPS 63
-#define MAX_ALLOCS 8
+#define MAX_ALLOCS 10
 static unsigned int reps = 11;
 module_param(reps, uint, 0444);
 MODULE_PARM_DESC(reps, "Measured samples per cell, 5 .. 63 (default 11)");
@@ -454,6 +457,39 @@ static __always_inline void xsc_put_bulk(struct bench_alloc *a, void **objs, uns
 
 BENCH_LOOPS(xsc);
 
+/*
+ * xen_slab_cache's variants for callers with preemption off, run as
+ * page_pool is: with bottom halves off (NAPI context); bulk calls and the
+ * consumer's puts from another CPU (preemption on) take the general API.
+ */
+static __always_inline void *xscd_get(struct bench_alloc *a)
+{
+	return xen_slab_cache_get_direct(a->xsc, false);
+}
+
+static __always_inline void xscd_put(struct bench_alloc *a, void *o)
+{
+	xen_slab_cache_put_direct(a->xsc, o, false);
+}
+
+static __always_inline void xscd_put_remote(struct bench_alloc *a, void *o)
+{
+	xen_slab_cache_put(a->xsc, o, false);
+}
+
+static __always_inline unsigned int xscd_get_bulk(struct bench_alloc *a, void **objs,
+						  unsigned int n)
+{
+	return xen_slab_cache_get_bulk(a->xsc, objs, n, false);
+}
+
+static __always_inline void xscd_put_bulk(struct bench_alloc *a, void **objs, unsigned int n)
+{
+	xen_slab_cache_put_bulk(a->xsc, objs, n, false);
+}
+
+BENCH_LOOPS(xscd);
+
 /* kmem_cache_alloc / kmem_cache_free and their bulk forms */
 static __always_inline void *kmem_get(struct bench_alloc *a)
 {
@@ -827,6 +863,13 @@ static int setup_size(struct bench_size *bs)
 		if (IS_ERR(a->xsc))
 			return PTR_ERR(a->xsc);
 	}
+
+	a = add_alloc(bs, "xsc-direct", &xscd_fns);
+	a->bh = true;
+	a->xsc = create_xsc(bs->size == PAGE_SIZE ? "xsc-bench-page-direct" : "xsc-bench-small-direct",
+			    bs, XEN_SLAB_CACHE_POLICY_DEFAULT);
+	if (IS_ERR(a->xsc))
+		return PTR_ERR(a->xsc);
 
 	kc = kmem_cache_create(bs->size == PAGE_SIZE ? "xsc_bench_page" : "xsc_bench_small", bs->size, bs->align, 0, kmem_bench_ctor);
 	if (!kc)

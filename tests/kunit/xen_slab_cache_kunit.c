@@ -591,6 +591,76 @@ static void xsc_test_irq_contexts(struct kunit *test)
 }
 
 
+/*
+ * The variants for callers with preemption off, with bottom halves off (a
+ * NAPI poll) and with preemption off alone, page-sized and small objects:
+ * constructed objects, each constructed once and back in the cache, a
+ * consistent cache, and the same objects through the general API.
+ */
+static void direct_round(struct kunit *test, struct xen_slab_cache *cache, void **o,
+			 unsigned int n, bool bh)
+{
+	u64 seen[32];
+	unsigned int i;
+
+	KUNIT_ASSERT_LE(test, n, (unsigned int)ARRAY_SIZE(seen));
+	if (bh)
+		local_bh_disable();
+	else
+		preempt_disable();
+	for (i = 0; i < n; i++)
+		o[i] = xen_slab_cache_get_direct(cache, false);
+	/* Read before the puts: a put object is not ours to read. */
+	for (i = 0; i < n; i++)
+		seen[i] = o[i] ? *(u64 *)o[i] : 0;
+	for (i = 0; i < n; i++) {
+		if (o[i])
+			xen_slab_cache_put_direct(cache, o[i], false);
+	}
+	if (bh)
+		local_bh_enable();
+	else
+		preempt_enable();
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_NOT_NULL(test, o[i]);
+		KUNIT_EXPECT_EQ(test, seen[i], (u64)MAGIC);
+	}
+}
+
+static void xsc_test_direct_variants(struct kunit *test)
+{
+	static const size_t sizes[] = { 256, PAGE_SIZE };
+	unsigned int s, round, ctors;
+	void *o[32];
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		struct counters c;
+		struct xen_slab_cache_args a = make_args(&c, sizes[s], 0, 0);
+		struct xen_slab_cache *cache;
+
+		a.align = sizes[s];
+		cache = xen_slab_cache_create("kunit-direct", &a);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+		/* Pinned: every round runs on the CPU whose magazines the last one filled. */
+		migrate_disable();
+		direct_round(test, cache, o, ARRAY_SIZE(o), true);
+		ctors = atomic_read(&c.ctor);
+		KUNIT_EXPECT_GE(test, ctors, (unsigned int)ARRAY_SIZE(o));
+		for (round = 0; round < 20; round++)
+			direct_round(test, cache, o, ARRAY_SIZE(o), round % 2);
+		migrate_enable();
+		/* Constructed once: the rounds reused what the first one built. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&c.ctor), ctors);
+		KUNIT_EXPECT_EQ(test, stats(cache).in_use, 0ULL);
+		KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 0ULL);
+		/* The general API takes and gives back the same objects. */
+		o[0] = xen_slab_cache_get(cache, false);
+		KUNIT_ASSERT_NOT_NULL(test, o[0]);
+		xen_slab_cache_put(cache, o[0], false);
+		destroy_checked(test, cache, &c);
+	}
+}
+
 static int write_file_here(const char *path, const char *val)
 {
 	struct file *f = filp_open(path, O_WRONLY, 0);
@@ -876,6 +946,39 @@ static void xsc_test_bad_put_foreign(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
 	xen_slab_cache_put(cache, obj, false);
 	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 5ULL);
+	destroy_checked(test, cache, &c);
+}
+
+/* The variant for callers with preemption off refuses what the general put refuses. */
+static void xsc_test_bad_put_direct(struct kunit *test)
+{
+	struct counters c;
+	struct xen_slab_cache_args a = make_args(&c, PAGE_SIZE, 0, 0);
+	struct xen_slab_cache *cache;
+	void *obj, *heap;
+
+	a.align = PAGE_SIZE;
+	cache = xen_slab_cache_create("kunit-direct-bad", &a);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(cache));
+	heap = kunit_kmalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	local_bh_disable();
+	obj = xen_slab_cache_get_direct(cache, false);
+	local_bh_enable();
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+
+	EXPECT_WARN("xen_slab_cache kunit-direct-bad: put of a pointer that is not a busy object");
+	local_bh_disable();
+	xen_slab_cache_put_direct(cache, heap, false);
+	xen_slab_cache_put_direct(cache, (char *)obj + 64, false);
+	xen_slab_cache_put_direct(cache, obj, false);
+	/* The object on top again: a second put. */
+	xen_slab_cache_put_direct(cache, obj, false);
+	local_bh_enable();
+
+	KUNIT_EXPECT_EQ(test, stats(cache).bad_puts, 3ULL);
+	KUNIT_EXPECT_EQ(test, stats(cache).in_use, 0ULL);
+	KUNIT_EXPECT_EQ(test, xen_slab_cache_audit(cache), 0);
 	destroy_checked(test, cache, &c);
 }
 
@@ -1667,6 +1770,7 @@ static void xsc_test_policies(struct kunit *test)
 
 static struct kunit_case xsc_cases[] = {
 	KUNIT_CASE(xsc_test_irq_contexts),
+	KUNIT_CASE(xsc_test_direct_variants),
 	KUNIT_CASE(xsc_test_cpu_offline_drains_magazines),
 	KUNIT_CASE(xsc_test_purge),
 	KUNIT_CASE(xsc_test_invalid_args),
@@ -1705,6 +1809,7 @@ static struct kunit_suite xsc_reclaim_suite = {
 
 static struct kunit_case xsc_misuse_cases[] = {
 	KUNIT_CASE(xsc_test_bad_put_foreign),
+	KUNIT_CASE(xsc_test_bad_put_direct),
 	KUNIT_CASE(xsc_test_bad_put_any_page),
 	KUNIT_CASE(xsc_test_double_put),
 	KUNIT_CASE(xsc_test_put_wrong_cache),

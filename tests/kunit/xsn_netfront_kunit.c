@@ -5,6 +5,7 @@
  * grant table (reference -> page) and direct copies.
  */
 #include <kunit/test.h>
+#include <linux/bottom_half.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/if_ether.h>
@@ -93,6 +94,30 @@ static int fake_end_grant(void *ctx, unsigned int ref, void *page)
 	}
 	f->ends++;
 	return 0;
+}
+
+/*
+ * The queues' polls, in the context they have in a driver: bottom halves
+ * off (a NAPI poll), where their puts take xen_slab_cache_put_direct().
+ */
+static int rx_poll(struct xsn_rx *rx, int budget)
+{
+	int done;
+
+	local_bh_disable();
+	done = xsn_rx_poll(rx, budget);
+	local_bh_enable();
+	return done;
+}
+
+static int tx_poll(struct xsn_tx *tx, int budget)
+{
+	int done;
+
+	local_bh_disable();
+	done = xsn_tx_poll(tx, budget);
+	local_bh_enable();
+	return done;
 }
 
 static void fake_notify(void *ctx)
@@ -225,7 +250,7 @@ static void front_poll(struct fake *f, int budget)
 	int done;
 
 	do {
-		done = xsn_rx_poll(f->rx, budget);
+		done = rx_poll(f->rx, budget);
 		KUNIT_ASSERT_LE(f->test, done, budget);
 		KUNIT_ASSERT_LT(f->test, ++rounds, 100000u);
 	} while (done == budget || xsn_rx_rearm(f->rx));
@@ -433,10 +458,10 @@ static void xsn_bounded_batches(struct kunit *test)
 	xsn_tb_take(&f->tb, XSN_TB_HELD);
 	KUNIT_EXPECT_EQ(test, xsn_tb_answer(&f->tb, 200), 200u);
 	KUNIT_EXPECT_TRUE(test, xsn_rx_has_work(f->rx));
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 16), 16);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 16), 16);
 	KUNIT_EXPECT_EQ(test, f->delivered, 16ULL);
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 100), 100);
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 100), 84);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 100), 100);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 100), 84);
 	KUNIT_EXPECT_FALSE(test, xsn_rx_has_work(f->rx));
 	KUNIT_EXPECT_FALSE(test, xsn_rx_rearm(f->rx));
 	KUNIT_EXPECT_EQ(test, f->delivered, 200ULL);
@@ -542,7 +567,7 @@ static void hostile(struct kunit *test, enum hostile what, enum xsn_grant_mode m
 	KUNIT_EXPECT_EQ(test, s.outstanding, outstanding - consumed);
 	/* Broken stays broken: nothing more is consumed or posted. */
 	xsn_tb_answer(&f->tb, 5);
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 64), 0);
 	KUNIT_EXPECT_FALSE(test, xsn_rx_rearm(f->rx));
 	KUNIT_EXPECT_FALSE(test, xsn_rx_has_work(f->rx));
 	KUNIT_EXPECT_EQ(test, stats(f).packets, f->delivered);
@@ -619,7 +644,7 @@ static void xsn_hostile_prod_ahead(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, stats(f).outstanding, (u64)RING - 100);
 	/* 200 responses claimed: fewer than RING, more than the 156 outstanding. */
 	WRITE_ONCE(sring->rsp_prod, sring->rsp_prod + 200);
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 64), 0);
 	KUNIT_EXPECT_EQ(test, xsn_rx_broken(f->rx), XSN_BROKEN_PROD_OVERFLOW);
 	KUNIT_EXPECT_EQ(test, f->delivered, 100ULL);
 	fake_disconnect(f, &final);
@@ -711,13 +736,13 @@ static void xsn_refill_retry(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, xsn_rx_starved(f->rx));
 	/* A retry while the grants still fail changes nothing. */
 	requests = s.requests;
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 64), 0);
 	KUNIT_EXPECT_EQ(test, stats(f).requests, requests);
 	KUNIT_EXPECT_TRUE(test, xsn_rx_starved(f->rx));
 
 	/* The retry after the grant table recovered posts the whole ring. */
 	f->grant_fails = false;
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 64), 0);
 	KUNIT_EXPECT_EQ(test, stats(f).outstanding, (u64)RING);
 	KUNIT_EXPECT_FALSE(test, xsn_rx_starved(f->rx));
 	pump(f, 640, 64, 64);
@@ -1028,7 +1053,7 @@ check:
 	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
 	KUNIT_EXPECT_EQ(test, f->bad_payloads, 0ULL);
 	KUNIT_EXPECT_EQ(test, s.packets, f->delivered);
-	KUNIT_EXPECT_EQ(test, xsn_rx_poll(f->rx, 64), 0);
+	KUNIT_EXPECT_EQ(test, rx_poll(f->rx, 64), 0);
 	fake_disconnect(f, &final);
 	KUNIT_EXPECT_EQ(test, final.grant_ends_deferred, 0ULL);
 }
@@ -1317,7 +1342,7 @@ static void tx_flow(struct kunit *test, enum xsn_grant_mode mode)
 		xsn_tx_push(t->tx);
 		tx_back_read(t);
 		tx_back_answer(t, t->nr_pending, XEN_NETIF_RSP_OKAY);
-		KUNIT_ASSERT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), (int)i);
+		KUNIT_ASSERT_EQ(test, tx_poll(t->tx, INT_MAX), (int)i);
 		KUNIT_ASSERT_FALSE(test, xsn_tx_rearm(t->tx));
 	}
 	s = tx_stats(t);
@@ -1370,8 +1395,8 @@ static void xsn_tx_full_and_bad_input(struct kunit *test)
 	tx_back_answer(t, 10, XEN_NETIF_RSP_OKAY);
 	tx_back_answer(t, 1, XEN_NETIF_RSP_ERROR);
 	tx_back_answer(t, 1, XEN_NETIF_RSP_DROPPED);
-	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, 5), 5);
-	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), 7);
+	KUNIT_EXPECT_EQ(test, tx_poll(t->tx, 5), 5);
+	KUNIT_EXPECT_EQ(test, tx_poll(t->tx, INT_MAX), 7);
 	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 12u);
 	KUNIT_EXPECT_EQ(test, tx_send_next(t), 0);
 	s = tx_stats(t);
@@ -1462,7 +1487,7 @@ static void tx_sg_flow(struct kunit *test, enum xsn_grant_mode mode)
 		xsn_tx_push(t->tx);
 		tx_back_read(t);
 		tx_back_answer(t, t->nr_pending, XEN_NETIF_RSP_OKAY);
-		xsn_tx_poll(t->tx, INT_MAX);
+		tx_poll(t->tx, INT_MAX);
 		KUNIT_ASSERT_FALSE(test, xsn_tx_rearm(t->tx));
 		KUNIT_ASSERT_EQ(test, xsn_tx_space(t->tx), (unsigned int)TX_RING);
 	}
@@ -1578,7 +1603,7 @@ static void tx_sg_null_missing(struct kunit *test, bool another)
 		t->back.rsp_prod_pvt = 2;
 	}
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
-	xsn_tx_poll(t->tx, INT_MAX);
+	tx_poll(t->tx, INT_MAX);
 	s = tx_stats(t);
 	KUNIT_EXPECT_EQ(test, s.broken, (u64)XSN_BROKEN_TX_STATUS);
 	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, frame, 60, 0), -EINVAL);
@@ -1647,13 +1672,13 @@ static void tx_hostile(struct kunit *test, enum tx_hostile what, enum xsn_broken
 	}
 	t->back.rsp_prod_pvt++;
 	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&t->back, notify);
-	xsn_tx_poll(t->tx, INT_MAX);
+	tx_poll(t->tx, INT_MAX);
 	s = tx_stats(t);
 	KUNIT_EXPECT_EQ(test, s.broken, (u64)expect);
 	KUNIT_EXPECT_EQ(test, xsn_tx_space(t->tx), 0u);
 	KUNIT_EXPECT_EQ(test, xsn_tx_send(t->tx, &notify, 4, 0), -EINVAL);
 	KUNIT_EXPECT_FALSE(test, xsn_tx_has_work(t->tx));
-	KUNIT_EXPECT_EQ(test, xsn_tx_poll(t->tx, INT_MAX), 0);
+	KUNIT_EXPECT_EQ(test, tx_poll(t->tx, INT_MAX), 0);
 	tx_disconnect(t, &final);
 	if (what == TX_GRANT_KEPT)
 		KUNIT_EXPECT_GT(test, final.grant_ends_deferred, 0ULL);

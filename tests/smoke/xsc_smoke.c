@@ -9,6 +9,7 @@
  * second cache without callbacks that it created through a tail call from
  * a kernel worker (the cache module must still know it for this module's).
  */
+#include <linux/bottom_half.h>
 #include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/hrtimer.h>
@@ -124,6 +125,9 @@ static void run_checks(void)
  * mostly inline hits of its hinted slab; with page-sized ones every put is
  * of another slab than the last, so the interrupts land in the fast paths'
  * out-of-line part (the page owner lookup, the hint, magazine exchanges).
+ * With @direct the thread runs with bottom halves off, as a NAPI poll does,
+ * through xen_slab_cache_get_direct() and xen_slab_cache_put_direct(); the
+ * interrupts use the general API.
  */
 struct irq_run {
 	struct xen_slab_cache *cache;
@@ -133,6 +137,7 @@ struct irq_run {
 	unsigned long *held; /* by the timer */
 	u64 slow_before; /* the cache's get_slow once warm, before the timer */
 	bool stop;
+	bool direct;
 };
 
 #define IRQ_RUN_FREE 0UL
@@ -203,18 +208,26 @@ static int irq_run_thread(void *arg)
 	hrtimer_setup(&r->timer, irq_run_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
 	hrtimer_start(&r->timer, ns_to_ktime(20 * NSEC_PER_USEC), HRTIMER_MODE_REL_PINNED);
 	do {
+		if (r->direct)
+			local_bh_disable();
 		for (k = 0; k < 4096; k++) {
 			unsigned long **slot = &held[k % ARRAY_SIZE(held)];
 
 			if (*slot) {
 				**slot = IRQ_RUN_FREE;
-				xen_slab_cache_put(r->cache, *slot, false);
+				if (r->direct)
+					xen_slab_cache_put_direct(r->cache, *slot, false);
+				else
+					xen_slab_cache_put(r->cache, *slot, false);
 			}
-			*slot = xen_slab_cache_get(r->cache, false);
+			*slot = r->direct ? xen_slab_cache_get_direct(r->cache, false) :
+					    xen_slab_cache_get(r->cache, false);
 			if (*slot && !irq_run_take(r, *slot, IRQ_RUN_THREAD))
 				*slot = NULL;
 			r->thread_ops++;
 		}
+		if (r->direct)
+			local_bh_enable();
 		xen_slab_cache_get_stats(r->cache, &s);
 		cond_resched();
 	} while (s.get_slow - r->slow_before < 200 && time_before(jiffies, deadline));
@@ -240,7 +253,7 @@ static int zero_ctor(void *arg, void *object)
 	return 0;
 }
 
-static void run_interrupt_checks(size_t size, const char *name)
+static void run_interrupt_checks(size_t size, bool direct, const char *name)
 {
 	struct xen_slab_cache_args args = { .size = size, .align = size, .ctor = zero_ctor };
 	struct xen_slab_cache_stats s;
@@ -252,6 +265,7 @@ static void run_interrupt_checks(size_t size, const char *name)
 	if (!r)
 		goto out;
 	init_completion(&r->done);
+	r->direct = direct;
 	r->cache = xen_slab_cache_create("smoke-irq", &args);
 	if (IS_ERR(r->cache))
 		goto out_free;
@@ -263,8 +277,8 @@ static void run_interrupt_checks(size_t size, const char *name)
 	wait_for_completion(&r->done);
 
 	xen_slab_cache_get_stats(r->cache, &s);
-	pr_info("xsc_smoke: %zu-byte objects: %lu thread gets and puts, %lu timer interrupts, %llu gets from the slabs while both ran, %llu from magazines, %lu handed out twice\n",
-		size, r->thread_ops, r->fires, s.get_slow - r->slow_before, s.get_fast, r->twice);
+	pr_info("xsc_smoke: %zu-byte objects%s: %lu thread gets and puts, %lu timer interrupts, %llu gets from the slabs while both ran, %llu from magazines, %lu handed out twice\n",
+		size, direct ? " (bottom halves off, direct variants)" : "", r->thread_ops, r->fires, s.get_slow - r->slow_before, s.get_fast, r->twice);
 	/* Interrupted fast paths happened: their gets went to the slabs. */
 	ok = r->twice == 0 && s.get_slow - r->slow_before >= 20 && s.in_use == 0 && s.bad_puts == 0 &&
 	     xen_slab_cache_audit(r->cache) == 0;
@@ -322,8 +336,10 @@ static int __init xsc_smoke_init(void)
 			wake_up_process(task);
 			wait_for_completion(&done);
 		}
-		run_interrupt_checks(256, "smoke.interrupted-fast-paths");
-		run_interrupt_checks(PAGE_SIZE, "smoke.interrupted-fast-paths-page-objects");
+		run_interrupt_checks(256, false, "smoke.interrupted-fast-paths");
+		run_interrupt_checks(PAGE_SIZE, false, "smoke.interrupted-fast-paths-page-objects");
+		run_interrupt_checks(256, true, "smoke.interrupted-direct-fast-paths");
+		run_interrupt_checks(PAGE_SIZE, true, "smoke.interrupted-direct-fast-paths-page-objects");
 		return 0;
 	}
 	demo_cache = create_buffers("demo-rx-buffers", 64);

@@ -288,7 +288,12 @@ protected:
 		       xsn_grant_mode mode, const xsn_transport_ops *ops, void *ctx,
 		       u32 reservation);
 	void mark_broken(xsn_broken why);
+	// @req's buffer and bookkeeping back to their caches.
 	void recycle(Request *req);
+	// The same from the queue's poll, whose context has bottom halves off
+	// (xsn_rx_poll(), xsn_tx_poll()): preemption is off, so the caches'
+	// variants for that context serve it without the preemption counter.
+	void recycle_in_poll(Request *req);
 	// Gives @req a free id (nr_free_ids_ > 0), remembers it as posted at
 	// ring index @idx and returns it.
 	u16 post(Request *req, u32 idx);
@@ -391,6 +396,12 @@ void Queue::recycle(Request *req)
 {
 	xen_slab_cache_put(buffers_, req->buf, false);
 	xen_slab_cache_put(reqs_, req, false);
+}
+
+void Queue::recycle_in_poll(Request *req)
+{
+	xen_slab_cache_put_direct(buffers_, req->buf, false);
+	xen_slab_cache_put_direct(reqs_, req, false);
 }
 
 u16 Queue::post(Request *req, u32 idx)
@@ -572,7 +583,7 @@ void Rx::refill()
 void Rx::recycle_held()
 {
 	for (u32 i = 0; i < nr_held_; i++)
-		recycle(held_[i]);
+		recycle_in_poll(held_[i]);
 	nr_held_ = 0;
 }
 
@@ -989,7 +1000,7 @@ int Tx::poll(int budget)
 			if (head)
 				bump(dropped_, 1ULL);
 		} else {
-			recycle(req);
+			recycle_in_poll(req);
 			mark_broken(XSN_BROKEN_TX_STATUS);
 			break;
 		}
@@ -997,7 +1008,7 @@ int Tx::poll(int budget)
 		// slot's response at once (netback writes them together).
 		const u32 extras = req->extras;
 
-		recycle(req);
+		recycle_in_poll(req);
 		for (u32 i = 0; i < extras; i++) {
 			if (cons == prod) {
 				mark_broken(XSN_BROKEN_TX_STATUS);

@@ -332,8 +332,10 @@ void xsn_rx_refill(struct xsn_rx *rx);
  *
  * Validates and delivers responses, recycles their buffers and refills the
  * ring in batches.  A connection found broken stops consuming for good.
+ * The buffers go back through xen_slab_cache_put_direct().
  *
- * Context: as for xsn_rx_refill().
+ * Context: the queue's poll context (softirq), or bottom halves disabled
+ * (local_bh_disable()) when no poll can run concurrently.
  * Return: responses handled (@budget means: call again).
  */
 int xsn_rx_poll(struct xsn_rx *rx, int budget);
@@ -482,8 +484,10 @@ bool xsn_tx_push(struct xsn_tx *tx);
  * returns the buffer and the bookkeeping to their caches; the NULL
  * responses of a packet's extra-info slots are consumed with its first
  * slot's response.  A response that a
- * correct backend never sends marks the connection broken.
+ * correct backend never sends marks the connection broken.  The buffers go
+ * back through xen_slab_cache_put_direct().
  *
+ * Context: as for xsn_rx_poll().
  * Return: responses handled.
  */
 int xsn_tx_poll(struct xsn_tx *tx, int budget);

@@ -399,6 +399,8 @@ EXPORT_SYMBOL_GPL(xen_slab_cache_create_owned);
 EXPORT_SYMBOL_GPL(xen_slab_cache_destroy);
 EXPORT_SYMBOL_GPL(xen_slab_cache_get);
 EXPORT_SYMBOL_GPL(xen_slab_cache_put);
+EXPORT_SYMBOL_GPL(xen_slab_cache_get_direct);
+EXPORT_SYMBOL_GPL(xen_slab_cache_put_direct);
 EXPORT_SYMBOL_GPL(xen_slab_cache_get_bulk);
 EXPORT_SYMBOL_GPL(xen_slab_cache_put_bulk);
 EXPORT_SYMBOL_GPL(xen_slab_cache_trim);
