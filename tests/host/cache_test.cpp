@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -831,9 +832,9 @@ TEST_F(CacheFixture, PageObjectPutsFindRememberedSlabsWithoutLookups)
 	std::vector<void *> all(64), mine, others;
 	std::set<uintptr_t> entries;
 	ASSERT_EQ(64u, xen_slab_cache_get_bulk(cache, all.data(), 64, false));
-	// Objects with an entry of the direct-mapped table each.
+	// Objects with a set of the table each.
 	for (void *p : all) {
-		if (entries.insert((reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % xsc::SlabTable::kEntries).second)
+		if (entries.insert((reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % xsc::SlabTable::kSets).second)
 			mine.push_back(p);
 		else
 			others.push_back(p);
@@ -877,6 +878,53 @@ TEST_F(CacheFixture, PageObjectPutsFindRememberedSlabsWithoutLookups)
 		xen_slab_cache_put(cache, p, false);
 	EXPECT_GE(host::page_owner_reads() - reads, 1u) << "after a slab free";
 	EXPECT_EQ(0u, stats_of(cache).in_use);
+}
+
+// Two slabs whose bases share a set of the table both stay remembered
+// (two ways): puts that alternate between them need no lookup, where a
+// direct-mapped table would look one of them up at every put.
+TEST_F(CacheFixture, PageObjectSlabsSharingATableSetStayRemembered)
+{
+	xen_slab_cache_args a = args(XSC_PAGE_SIZE);
+	a.align = XSC_PAGE_SIZE;
+	make(a);
+	const unsigned n = xsc::SlabTable::kSets + 64;
+	std::vector<void *> all(n);
+	std::map<uintptr_t, void *> first_of_set;
+	void *x = nullptr, *y = nullptr;
+
+	ASSERT_EQ(n, xen_slab_cache_get_bulk(cache, all.data(), n, false));
+	for (void *p : all) {
+		const uintptr_t set = (reinterpret_cast<uintptr_t>(p) / XSC_PAGE_SIZE) % xsc::SlabTable::kSets;
+		auto it = first_of_set.find(set);
+
+		if (it == first_of_set.end()) {
+			first_of_set[set] = p;
+		} else if (!x) {
+			x = it->second;
+			y = p;
+		}
+	}
+	ASSERT_NE(nullptr, x) << "more objects than sets: two share one";
+	std::vector<void *> rest;
+	for (void *p : all)
+		if (p != x && p != y)
+			rest.push_back(p);
+	xen_slab_cache_put_bulk(cache, rest.data(), static_cast<unsigned>(rest.size()), false);
+
+	xen_slab_cache_put(cache, x, false);
+	xen_slab_cache_put(cache, y, false);
+	const unsigned long reads = host::page_owner_reads();
+	for (int round = 0; round < 8; round++) {
+		void *first = xen_slab_cache_get(cache, false), *second = xen_slab_cache_get(cache, false);
+
+		ASSERT_EQ(y, first);
+		ASSERT_EQ(x, second);
+		xen_slab_cache_put(cache, x, false);
+		xen_slab_cache_put(cache, y, false);
+	}
+	EXPECT_EQ(0u, host::page_owner_reads() - reads) << "both slabs of the set remembered";
+	EXPECT_EQ(0u, stats_of(cache).bad_puts);
 }
 
 // Bitmap edges: slabs of 31, 32, 33, 63, 64 and 65 objects.

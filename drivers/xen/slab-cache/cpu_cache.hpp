@@ -15,31 +15,55 @@ namespace xsc {
 
 // The slabs a CPU's puts found last, for caches whose slabs hold one object
 // (page-sized ones), where consecutive puts rarely hit the single hint: a
-// direct-mapped table from a slab's base to the slab, valid for one slab
-// generation (SlabHints, pairing 7).  Only its CPU touches it.
+// two-way set-associative table from a slab's base to the slab, valid for
+// one slab generation (SlabHints, pairing 7).  Only its CPU touches it.
 // An entry is the slab itself (its base is in its metadata, which the
-// lookup reads anyway).  1024 entries, two pages a CPU from the page
-// allocator (xsc_pages_alloc(): no allocator header to round it up): a
-// deep working set of 256 pages collides in about an eighth of its puts,
-// where 256 entries collide in a third.  Without the pages (memory
-// fragmented) a CPU has no table and looks every slab up.
+// lookup reads anyway).  1024 entries in 512 sets, two pages a CPU from the
+// page allocator (xsc_pages_alloc(): no allocator header to round it up).
+// Slabs' pages come from wherever the page allocator had them, so their
+// sets are about random: direct-mapped, a working set of 385 slabs (the
+// benchmark's producer/consumer) shared its entry in a fifth to a half of
+// its puts, each then a page-owner lookup; with two ways a slab leaves only
+// when a third of its set comes (the least recent goes).  Without the pages
+// (memory fragmented) a CPU has no table and looks every slab up.
 struct SlabTable : xsc_slab_table {
 	static constexpr unsigned kOrder = 1;
 	static constexpr unsigned kEntries = XSC_SLAB_TABLE_ENTRIES;
+	static constexpr unsigned kWays = XSC_SLAB_TABLE_WAYS;
+	static constexpr unsigned kSets = XSC_SLAB_TABLE_SETS;
 
-	// The entry of the slab of 2^@shift bytes, naturally aligned, that
-	// holds @address (the index xsc_slab_table_holds() reads too).
-	xsc_slab *&entry(uptr address, unsigned shift)
+	// The set of the slab of 2^@shift bytes, naturally aligned, that
+	// holds @address (the set xsc_slab_table_holds() reads too).
+	xsc_slab **set_of(uptr address, unsigned shift)
 	{
-		return entries[xsc_slab_table_index(address, shift)];
+		return &entries[xsc_slab_table_set(address, shift)];
 	}
+	// The slab of the table whose base is @address's slab's, or nullptr.
 	Slab *get(uptr address, unsigned shift)
 	{
-		return reinterpret_cast<Slab *>(entry(address, shift));
+		const uptr base = address & ~((uptr(1) << shift) - 1);
+		xsc_slab **set = set_of(address, shift);
+
+		for (unsigned way = 0; way < kWays; way++) {
+			Slab *slab = reinterpret_cast<Slab *>(set[way]);
+
+			if (slab && reinterpret_cast<uptr>(slab->base) == base)
+				return slab;
+		}
+		return nullptr;
 	}
+	// @slab first in its set; the one that was first goes second, the
+	// second leaves.
 	void set(Slab *slab, unsigned shift)
 	{
-		entry(reinterpret_cast<uptr>(slab->base), shift) = reinterpret_cast<xsc_slab *>(slab);
+		xsc_slab **set = set_of(reinterpret_cast<uptr>(slab->base), shift);
+		xsc_slab *entry = reinterpret_cast<xsc_slab *>(slab);
+
+		static_assert(kWays == 2, "the set's order is that of two ways");
+		if (set[0] != entry) {
+			set[1] = set[0];
+			set[0] = entry;
+		}
 	}
 	void clear()
 	{
@@ -196,16 +220,12 @@ public:
 	// slab is 2^@shift bytes, naturally aligned), or nullptr (pairing 7).
 	static Slab *find(CpuCache &cc, uptr object, unsigned shift, u64 gen)
 	{
-		Slab *slab = cc.slab_table()->get(object, shift);
-
 		if (xsc_unlikely(cc.table_gen != gen)) {
 			cc.slab_table()->clear();
 			cc.table_gen = gen;
 			return nullptr;
 		}
-		return slab && reinterpret_cast<uptr>(slab->base) == (object & ~((uptr(1) << shift) - 1))
-			       ? slab
-			       : nullptr;
+		return cc.slab_table()->get(object, shift);
 	}
 
 	// After find() with the same @gen: @slab, found by a lookup, goes into

@@ -93,12 +93,15 @@ struct xsc_cpu_front {
 };
 
 /*
- * A CPU's slab table: slabs of one object each, direct-mapped by the
- * slab's base, entries the core's Slab or NULL (SlabTable, cpu_cache.hpp).
+ * A CPU's slab table: slabs of one object each, two-way set-associative by
+ * the slab's base, entries the core's Slab or NULL (SlabTable,
+ * cpu_cache.hpp); the first entry of a set is the slab remembered last.
  * Where the core's Slab keeps its object and its busy bitmap: asserted by
  * the core (slab.hpp).
  */
 #define XSC_SLAB_TABLE_ENTRIES 1024
+#define XSC_SLAB_TABLE_WAYS 2
+#define XSC_SLAB_TABLE_SETS (XSC_SLAB_TABLE_ENTRIES / XSC_SLAB_TABLE_WAYS)
 #define XSC_SLAB_BASE_OFFSET 16
 #define XSC_SLAB_BUSY_OFFSET 48
 
@@ -108,10 +111,13 @@ struct xsc_slab_table {
 	struct xsc_slab *entries[XSC_SLAB_TABLE_ENTRIES];
 };
 
-/* The entry of the slab of 2^@shift bytes, naturally aligned, that holds @address. */
-XSC_FRONT_INLINE unsigned long xsc_slab_table_index(unsigned long address, unsigned int shift)
+/*
+ * The first entry of the set of the slab of 2^@shift bytes, naturally
+ * aligned, that holds @address.
+ */
+XSC_FRONT_INLINE unsigned long xsc_slab_table_set(unsigned long address, unsigned int shift)
 {
-	return (address >> shift) % XSC_SLAB_TABLE_ENTRIES;
+	return (address >> shift) % XSC_SLAB_TABLE_SETS * XSC_SLAB_TABLE_WAYS;
 }
 
 #define XSC_FRONT_CPU_SHIFT 7
@@ -241,21 +247,31 @@ XSC_FRONT_INLINE int xsc_front_push(struct xsc_cpu_front *f, void *object, unsig
 }
 
 /*
+ * Whether @object is the object of @slab (an entry of a slab table, or
+ * NULL) and its one slot is busy (not free in its slab).
+ */
+XSC_FRONT_INLINE int xsc_slab_holds(const struct xsc_slab *slab, const void *object)
+{
+	const char *s = (const char *)slab;
+
+	return s && *(void *const *)(s + XSC_SLAB_BASE_OFFSET) == object &&
+	       (__atomic_load_n((const unsigned long *)(s + XSC_SLAB_BUSY_OFFSET),
+				__ATOMIC_RELAXED) & 1UL);
+}
+
+/*
  * Whether @object is the object of a slab that @table names and whose one
- * slot is busy (not free in its slab).  The entry's slab is alive while the
- * table's generation is the cache's (the caller checked), or, freed since,
- * its metadata outlives the caller's section (RCU) and its busy bit is
- * clear.
+ * slot is busy.  The entry's slab is alive while the table's generation is
+ * the cache's (the caller checked), or, freed since, its metadata outlives
+ * the caller's section (RCU) and its busy bit is clear.
  */
 XSC_FRONT_INLINE int xsc_slab_table_holds(const struct xsc_slab_table *table, const void *object,
 					   unsigned int shift)
 {
-	const char *slab =
-		(const char *)table->entries[xsc_slab_table_index((unsigned long)object, shift)];
+	struct xsc_slab *const *set =
+		&table->entries[xsc_slab_table_set((unsigned long)object, shift)];
 
-	return slab && *(void *const *)(slab + XSC_SLAB_BASE_OFFSET) == object &&
-	       (__atomic_load_n((const unsigned long *)(slab + XSC_SLAB_BUSY_OFFSET),
-				__ATOMIC_RELAXED) & 1UL);
+	return xsc_slab_holds(set[0], object) || xsc_slab_holds(set[1], object);
 }
 
 /*
