@@ -22,9 +22,10 @@ namespace xsc {
 // page allocator (xsc_pages_alloc(): no allocator header to round it up).
 // Slabs' pages come from wherever the page allocator had them, so their
 // sets are about random: direct-mapped, a working set of 385 slabs (the
-// benchmark's producer/consumer) shared its entry in a fifth to a half of
-// its puts, each then a page-owner lookup; with two ways a slab leaves only
-// when a third of its set comes (the least recent goes).  Without the pages
+// benchmark's producer/consumer) lost its entry to another slab in 4-20%
+// of its puts, depending on the pages, each then a page-owner lookup; with
+// two ways a slab leaves only when a third of its set comes (the least
+// recent goes).  Without the pages
 // (memory fragmented) a CPU has no table and looks every slab up.
 struct SlabTable : xsc_slab_table {
 	static constexpr unsigned kOrder = 1;
