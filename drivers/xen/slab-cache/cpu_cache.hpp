@@ -25,8 +25,8 @@ namespace xsc {
 // benchmark's producer/consumer) lost its entry to another slab in 4-20%
 // of its puts, depending on the pages, each then a page-owner lookup; with
 // two ways a slab leaves only when a third of its set comes (the least
-// recent goes).  Without the pages
-// (memory fragmented) a CPU has no table and looks every slab up.
+// recent goes).  Without the pages (memory fragmented) a CPU has no table
+// and looks every slab up.
 struct SlabTable : xsc_slab_table {
 	static constexpr unsigned kOrder = 1;
 	static constexpr unsigned kEntries = XSC_SLAB_TABLE_ENTRIES;
