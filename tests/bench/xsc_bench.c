@@ -474,18 +474,18 @@ static __always_inline void xscd_put(struct bench_alloc *a, void *o)
 
 static __always_inline void xscd_put_remote(struct bench_alloc *a, void *o)
 {
-	xen_slab_cache_put(a->xsc, o, false);
+	xsc_put_remote(a, o);
 }
 
 static __always_inline unsigned int xscd_get_bulk(struct bench_alloc *a, void **objs,
 						  unsigned int n)
 {
-	return xen_slab_cache_get_bulk(a->xsc, objs, n, false);
+	return xsc_get_bulk(a, objs, n);
 }
 
 static __always_inline void xscd_put_bulk(struct bench_alloc *a, void **objs, unsigned int n)
 {
-	xen_slab_cache_put_bulk(a->xsc, objs, n, false);
+	xsc_put_bulk(a, objs, n);
 }
 
 BENCH_LOOPS(xscd);
